@@ -1,0 +1,34 @@
+"""Energy Hub: batteries, PV, tariffs and the GB grid in Home Assistant."""
+
+from homeassistant.const import Platform
+from homeassistant.core import HomeAssistant
+from homeassistant.exceptions import ConfigEntryError
+from homeassistant.helpers.aiohttp_client import async_get_clientsession
+
+from .const import CONF_SOURCE, DOMAIN
+from .coordinator import EnergyHubConfigEntry, EnergyHubCoordinator
+from .sources import SOURCES
+
+PLATFORMS: list[Platform] = [Platform.BINARY_SENSOR, Platform.SENSOR]
+
+
+async def async_setup_entry(hass: HomeAssistant, entry: EnergyHubConfigEntry) -> bool:
+    """Build the entry's source, fetch once, then set up the platforms."""
+    source_key = str(entry.data.get(CONF_SOURCE))
+    if (source_cls := SOURCES.get(source_key)) is None:
+        raise ConfigEntryError(
+            translation_domain=DOMAIN,
+            translation_key="unknown_source",
+            translation_placeholders={"source": str(source_key)},
+        )
+    source = source_cls(async_get_clientsession(hass), entry.data, entry.options)
+    coordinator = EnergyHubCoordinator(hass, entry, source)
+    await coordinator.async_config_entry_first_refresh()
+    entry.runtime_data = coordinator
+    await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
+    return True
+
+
+async def async_unload_entry(hass: HomeAssistant, entry: EnergyHubConfigEntry) -> bool:
+    """Unload the platforms; the coordinator shuts down with the entry."""
+    return await hass.config_entries.async_unload_platforms(entry, PLATFORMS)

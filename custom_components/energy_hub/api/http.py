@@ -1,0 +1,130 @@
+"""A small JSON-over-HTTP helper that every vendor client builds on."""
+
+import asyncio
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+import json
+import logging
+from typing import Any
+
+import aiohttp
+
+from .errors import (
+    ApiAuthError,
+    ApiConnectionError,
+    ApiNotFoundError,
+    ApiRateLimitedError,
+    ApiResponseError,
+)
+
+_LOGGER = logging.getLogger(__name__)
+
+DEFAULT_TIMEOUT = 20.0
+DEFAULT_RETRY_AFTER = 60.0
+
+
+def parse_retry_after(value: str | None, now: datetime | None = None) -> float | None:
+    """Read a Retry-After header: delta seconds or an HTTP date. None when absent or unreadable."""
+    if not value:
+        return None
+    value = value.strip()
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = parsedate_to_datetime(value)
+    except TypeError, ValueError:
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
+
+
+class JsonApiClient:
+    """Base for vendor clients: one session, one base URL, errors mapped to :mod:`.errors`."""
+
+    def __init__(
+        self,
+        session: aiohttp.ClientSession,
+        base_url: str,
+        *,
+        timeout: float = DEFAULT_TIMEOUT,
+    ) -> None:
+        """Use the caller's session (Home Assistant's shared one in production)."""
+        self._session = session
+        self.base_url = base_url.rstrip("/")
+        self._timeout = aiohttp.ClientTimeout(total=timeout)
+        self.request_count = 0
+
+    async def _request_json(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, str | int] | None = None,
+        headers: Mapping[str, str] | None = None,
+        json_body: Any = None,
+        data: Any = None,
+        auth: aiohttp.BasicAuth | None = None,
+        allow_empty: bool = False,
+    ) -> Any:
+        """Make one request and return the decoded JSON body.
+
+        ``allow_empty``: an empty 200 body returns None instead of raising.
+        """
+        url = f"{self.base_url}{path}"
+        self.request_count += 1
+        _LOGGER.debug("%s %s", method, url)
+        try:
+            async with self._session.request(
+                method,
+                url,
+                params=params,
+                headers={"Accept": "application/json", **(headers or {})},
+                json=json_body,
+                data=data,
+                auth=auth,
+                timeout=self._timeout,
+            ) as resp:
+                body = await resp.text()
+                status = resp.status
+                content_type = resp.headers.get("Content-Type", "")
+                retry_after = resp.headers.get("Retry-After")
+        except TimeoutError as err:
+            raise ApiConnectionError(f"Timed out talking to {self.base_url}") from err
+        except aiohttp.ClientError as err:
+            raise ApiConnectionError(f"Cannot reach {self.base_url}: {err}") from err
+        except asyncio.CancelledError:
+            raise
+
+        if status >= 400:
+            self._raise_for_status(status, body, content_type, retry_after)
+        if not body.strip():
+            if allow_empty:
+                return None
+            raise ApiResponseError(f"Empty response from {path}")
+        try:
+            return json.loads(body)
+        except ValueError as err:
+            raise ApiResponseError(f"Malformed JSON from {path}") from err
+
+    def _raise_for_status(
+        self, status: int, body: str, content_type: str, retry_after: str | None
+    ) -> None:
+        """Map an HTTP error status to an API error. Vendors override for their quirks."""
+        is_html = "html" in content_type.lower() or body.lstrip().startswith("<")
+        if status == 429:
+            delay = parse_retry_after(retry_after)
+            raise ApiRateLimitedError(
+                f"Rate limited by {self.base_url}",
+                retry_after=DEFAULT_RETRY_AFTER if delay is None else delay,
+            )
+        if status >= 500 or is_html:
+            raise ApiConnectionError(f"{self.base_url} answered HTTP {status}")
+        if status in (401, 403):
+            raise ApiAuthError(f"{self.base_url} rejected the credentials (HTTP {status})")
+        if status == 404:
+            raise ApiNotFoundError(f"Not found (HTTP 404): {body[:200]}")
+        raise ApiResponseError(f"{self.base_url} answered HTTP {status}: {body[:200]}")

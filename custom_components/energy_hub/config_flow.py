@@ -1,0 +1,106 @@
+"""Config flow: pick a source from a menu, then that source's own steps; options per source."""
+
+from collections.abc import Callable, Coroutine
+from functools import partial
+from typing import Any
+
+from homeassistant.config_entries import (
+    ConfigEntry,
+    ConfigFlow,
+    ConfigFlowResult,
+    OptionsFlow,
+    OptionsFlowWithReload,
+)
+from homeassistant.core import callback
+from homeassistant.helpers.aiohttp_client import async_get_clientsession
+
+from .const import CONF_SOURCE, DOMAIN
+from .sources import SOURCES
+from .sources.base import FlowError, FormSpec, Source
+
+type _Step = Callable[[dict[str, Any] | None], Coroutine[Any, Any, ConfigFlowResult]]
+
+
+class EnergyHubConfigFlow(ConfigFlow, domain=DOMAIN):
+    """Add a source: each entry is one vendor account or public feed."""
+
+    VERSION = 1
+
+    def __init__(self) -> None:
+        """Per-flow state shared by a source's steps."""
+        self._state: dict[str, Any] = {}
+
+    async def async_step_user(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """Choose the source."""
+        return self.async_show_menu(step_id="user", menu_options=list(SOURCES))
+
+    def __getattr__(self, name: str) -> _Step:
+        """Route ``async_step_<id>`` to the source that owns step ``<id>``."""
+        if name.startswith("async_step_"):
+            step_id = name.removeprefix("async_step_")
+            for source in SOURCES.values():
+                if step_id in source.flow_steps:
+                    return partial(self._async_source_step, source, step_id)
+        raise AttributeError(name)
+
+    async def _async_source_step(
+        self, source: type[Source[Any]], step_id: str, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            try:
+                result = await source.async_flow_submit(
+                    self.hass, async_get_clientsession(self.hass), step_id, user_input, self._state
+                )
+            except FlowError as err:
+                errors[err.field] = err.error
+            else:
+                if isinstance(result, FormSpec):
+                    return self._async_show(result, None, errors)
+                await self.async_set_unique_id(result.unique_id)
+                self._abort_if_unique_id_configured()
+                return self.async_create_entry(
+                    title=result.title, data=result.data, options=dict(source.default_options)
+                )
+        return self._async_show(source.flow_form(step_id, user_input), user_input, errors)
+
+    def _async_show(
+        self, form: FormSpec, user_input: dict[str, Any] | None, errors: dict[str, str]
+    ) -> ConfigFlowResult:
+        return self.async_show_form(
+            step_id=form.step_id,
+            data_schema=self.add_suggested_values_to_schema(form.schema, user_input or {}),
+            errors=errors,
+            description_placeholders=dict(form.placeholders or {}),
+        )
+
+    @staticmethod
+    @callback
+    def async_get_options_flow(config_entry: ConfigEntry) -> OptionsFlow:
+        """Options are per source."""
+        return EnergyHubOptionsFlow()
+
+    @classmethod
+    @callback
+    def async_supports_options_flow(cls, config_entry: ConfigEntry) -> bool:
+        """Only sources that have options show the Configure button."""
+        source = SOURCES.get(str(config_entry.data.get(CONF_SOURCE)))
+        return source is not None and source.options_schema() is not None
+
+
+class EnergyHubOptionsFlow(OptionsFlowWithReload):
+    """The entry's source's options; the entry reloads when they change."""
+
+    async def async_step_init(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """One form with the source's options."""
+        source = SOURCES[self.config_entry.data[CONF_SOURCE]]
+        if user_input is not None:
+            return self.async_create_entry(data=user_input)
+        schema = source.options_schema()
+        assert schema is not None
+        return self.async_show_form(
+            step_id="init",
+            data_schema=self.add_suggested_values_to_schema(
+                schema, {**source.default_options, **self.config_entry.options}
+            ),
+        )

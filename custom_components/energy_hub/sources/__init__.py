@@ -1,0 +1,10 @@
+"""Source adapters: one per vendor or data feed. The registry below is the only list."""
+
+from typing import Any, Final
+
+from .base import Source
+from .carbon_intensity import CarbonIntensitySource
+
+SOURCES: Final[dict[str, type[Source[Any]]]] = {
+    source.key: source for source in (CarbonIntensitySource,)
+}

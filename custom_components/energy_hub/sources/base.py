@@ -1,0 +1,183 @@
+"""What every source adapter provides, in vendor-neutral terms.
+
+A source turns one vendor's API into devices and readings. Everything above ``sources/``
+(coordinator, entities, config flow, diagnostics) only speaks these types.
+"""
+
+from abc import ABC, abstractmethod
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+import os
+from typing import Any, ClassVar
+
+import aiohttp
+from homeassistant.core import HomeAssistant
+import voluptuous as vol
+
+from ..const import CONF_ADVANCED, CONF_BASE_URL
+
+SANDBOX_ENV: str = "ENERGY_HUB_SANDBOX_URL"
+
+
+def resolve_base_url(source_key: str, default: str, configured: str | None = None) -> str:
+    """The base URL a source talks to.
+
+    A URL configured on the entry (the flow's advanced section) wins; then an environment
+    variable ``ENERGY_HUB_<SOURCE>_URL``; then ``ENERGY_HUB_SANDBOX_URL`` plus the source's
+    path on the development sandbox; then the vendor's own default.
+    """
+    if configured:
+        return configured.rstrip("/")
+    if specific := os.environ.get(f"ENERGY_HUB_{source_key.upper()}_URL"):
+        return specific.rstrip("/")
+    if sandbox := os.environ.get(SANDBOX_ENV):
+        return f"{sandbox.rstrip('/')}/{source_key.replace('_', '-')}"
+    return default
+
+
+def configured_base_url(data: Mapping[str, Any]) -> str | None:
+    """The base URL the user typed in the flow's advanced section, if any."""
+    advanced = data.get(CONF_ADVANCED)
+    if isinstance(advanced, Mapping):
+        url = advanced.get(CONF_BASE_URL)
+        return url if isinstance(url, str) and url else None
+    return None
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class DeviceSpec:
+    """A device as the source sees it; ``key`` is unique within the entry."""
+
+    key: str
+    name: str
+    manufacturer: str | None = None
+    model: str | None = None
+    serial_number: str | None = None
+    sw_version: str | None = None
+    service: bool = False
+    via: str | None = None
+    configuration_url: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Reading:
+    """One value of one metric on one device, at the time it was computed."""
+
+    metric: str
+    value: Any
+    device: str
+    #: Distinguishes several readings of one metric on one device (an unknown fuel, say).
+    variant: str | None = None
+    attributes: Mapping[str, Any] | None = None
+
+    @property
+    def key(self) -> str:
+        """Stable key of this reading within the entry: part of the entity's unique id."""
+        return ":".join(part for part in (self.device, self.metric, self.variant) if part)
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class EntrySpec:
+    """What a finished config flow creates."""
+
+    title: str
+    unique_id: str
+    data: dict[str, Any]
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class FormSpec:
+    """A form the config flow shows next."""
+
+    step_id: str
+    schema: vol.Schema
+    placeholders: Mapping[str, str] | None = None
+
+
+class FlowError(Exception):
+    """Bad input or a failed check in a flow step; ``error`` is a translation key."""
+
+    def __init__(self, error: str, field: str = "base") -> None:
+        """Attach the error to a form field, or to the whole form."""
+        super().__init__(error)
+        self.error = error
+        self.field = field
+
+
+class Source[DataT](ABC):
+    """A source adapter: builds its client, fetches, and says what it fetched means."""
+
+    #: The source key (``carbon_intensity``): also the config flow step and translation key.
+    key: ClassVar[str]
+    #: Config flow step ids this source handles, the first one shown first.
+    flow_steps: ClassVar[tuple[str, ...]]
+    #: Options and their defaults; an empty mapping means the source has no options.
+    default_options: ClassVar[Mapping[str, Any]] = {}
+
+    def __init__(
+        self,
+        session: aiohttp.ClientSession,
+        data: Mapping[str, Any],
+        options: Mapping[str, Any],
+    ) -> None:
+        """Keep the entry's data and options; subclasses build their client."""
+        self.session = session
+        self.data = data
+        self.options = {**self.default_options, **options}
+
+    # --- config flow -------------------------------------------------------------------
+    @classmethod
+    @abstractmethod
+    def flow_form(cls, step_id: str, user_input: Mapping[str, Any] | None) -> FormSpec:
+        """The form for ``step_id``, pre-filled with ``user_input`` after an error."""
+
+    @classmethod
+    @abstractmethod
+    async def async_flow_submit(
+        cls,
+        hass: HomeAssistant,
+        session: aiohttp.ClientSession,
+        step_id: str,
+        user_input: dict[str, Any],
+        state: dict[str, Any],
+    ) -> EntrySpec | FormSpec:
+        """Validate a submitted step; raise FlowError for the form to show again.
+
+        ``state`` persists across the steps of one flow.
+        """
+
+    @classmethod
+    def options_schema(cls) -> vol.Schema | None:
+        """The options form, or None when the source has no options."""
+        return None
+
+    # --- runtime -----------------------------------------------------------------------
+    @property
+    @abstractmethod
+    def request_count(self) -> int:
+        """HTTP requests made so far (diagnostics and request-budget tests)."""
+
+    @abstractmethod
+    async def async_update(self, previous: DataT | None, now: datetime) -> DataT:
+        """Fetch what is not held yet and return the new data. Raises api errors."""
+
+    @abstractmethod
+    def next_update(self, data: DataT, now: datetime) -> datetime:
+        """When the data can next change: the next fetch is scheduled for then."""
+
+    def next_tick(self, data: DataT, now: datetime) -> datetime | None:
+        """When readings next change from held data alone (no request), or None."""
+        return None
+
+    @abstractmethod
+    def devices(self, data: DataT) -> list[DeviceSpec]:
+        """The devices the data describes."""
+
+    @abstractmethod
+    def readings(self, data: DataT, now: datetime) -> list[Reading]:
+        """Every reading the data gives at ``now``; None values make entities unavailable."""
+
+    def diagnostics(self, data: DataT | None) -> dict[str, Any]:
+        """A summary of the held data for the diagnostics download (redacted by the caller)."""
+        return {}

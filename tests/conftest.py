@@ -1,0 +1,65 @@
+"""Fixtures shared by the Energy Hub tests."""
+
+from collections.abc import Generator
+import json
+from pathlib import Path
+import re
+from typing import Any
+from unittest.mock import PropertyMock, patch
+
+from aioresponses import aioresponses
+import pytest
+
+from custom_components.energy_hub.const import DOMAIN
+
+FIXTURES = Path(__file__).parent / "fixtures"
+CI_URL = "https://api.carbonintensity.org.uk"
+
+
+def load_json(name: str) -> Any:
+    """A JSON fixture from tests/fixtures."""
+    return json.loads((FIXTURES / name).read_text())
+
+
+@pytest.fixture(autouse=True)
+def _home_assistant(request: pytest.FixtureRequest) -> None:
+    """Every Home Assistant test gets an in-memory recorder and our custom integration.
+
+    The recorder must be set up before ``hass``, so it is requested here, first. The sandbox's
+    own tests and the API clients' tests do not need Home Assistant.
+    """
+    if {"sandbox", "api"} & set(request.node.path.parts):
+        return
+    request.getfixturevalue("recorder_mock")
+    request.getfixturevalue("enable_custom_integrations")
+
+
+@pytest.fixture
+def entity_registry_enabled_by_default() -> Generator[None]:
+    """Create entities that are disabled by default as enabled."""
+    with patch(
+        "homeassistant.helpers.entity.Entity.entity_registry_enabled_default",
+        new_callable=PropertyMock,
+        return_value=True,
+    ):
+        yield
+
+
+@pytest.fixture
+def mock_api() -> Generator[aioresponses]:
+    """Vendor HTTP mocked with aioresponses; loopback (the sandbox) passes through."""
+    with aioresponses(passthrough=["http://127.0.0.1"]) as mocked:
+        yield mocked
+
+
+def url_re(base: str, path_pattern: str) -> re.Pattern[str]:
+    """A URL pattern for aioresponses: the base URL, then a path regular expression."""
+    return re.compile(re.escape(base) + path_pattern + r"(\?.*)?$")
+
+
+def request_count(mocked: aioresponses) -> int:
+    """How many requests aioresponses has seen."""
+    return sum(len(calls) for calls in mocked.requests.values())
+
+
+__all__ = ["CI_URL", "DOMAIN", "load_json", "request_count", "url_re"]

@@ -1,0 +1,299 @@
+"""Carbon Intensity through Home Assistant: entities, exact values, schedule, outages."""
+
+from datetime import timedelta
+import logging
+
+from aioresponses import aioresponses
+from freezegun.api import FrozenDateTimeFactory
+from homeassistant.config_entries import ConfigEntryState
+from homeassistant.const import STATE_OFF, STATE_ON, STATE_UNAVAILABLE
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers import device_registry as dr, entity_registry as er
+from homeassistant.util import dt as dt_util
+import pytest
+from pytest_homeassistant_custom_component.common import async_fire_time_changed
+
+from .carbon_intensity_mocks import (
+    GENERATION,
+    NATIONAL_FW48H,
+    mock_national,
+    mock_regional,
+    national_entry,
+    regional_entry,
+)
+from .conftest import request_count
+
+PREFIX = "sensor.great_britain_grid"
+
+
+async def _setup(hass: HomeAssistant, entry) -> None:  # type: ignore[no-untyped-def]
+    entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+
+
+async def _advance(hass: HomeAssistant, freezer: FrozenDateTimeFactory, to: str) -> None:
+    freezer.move_to(to)
+    async_fire_time_changed(hass)
+    await hass.async_block_till_done()
+
+
+def _state(hass: HomeAssistant, entity_id: str) -> str:
+    state = hass.states.get(entity_id)
+    assert state is not None, entity_id
+    return state.state
+
+
+@pytest.mark.usefixtures("entity_registry_enabled_by_default")
+async def test_national_sensors_exact(
+    hass: HomeAssistant, mock_api: aioresponses, freezer: FrozenDateTimeFactory
+) -> None:
+    """Every national sensor shows the fixture's value for 12:10 UTC on 20 January 2018."""
+    freezer.move_to("2018-01-20T12:10:00+00:00")
+    mock_national(mock_api)
+    entry = national_entry()
+    await _setup(hass, entry)
+    assert entry.state is ConfigEntryState.LOADED
+
+    intensity = hass.states.get(f"{PREFIX}_carbon_intensity")
+    assert intensity is not None
+    assert intensity.state == "263"  # the settled actual, not the forecast (266)
+    assert intensity.attributes["unit_of_measurement"] == "gCO2/kWh"
+    assert intensity.attributes["state_class"] == "measurement"
+    forecast = intensity.attributes["forecast"]
+    assert len(forecast) == 96
+    assert forecast[0] == {
+        "start": "2018-01-20T12:00:00+00:00",
+        "end": "2018-01-20T12:30:00+00:00",
+        "intensity": 263,
+        "index": "moderate",
+    }
+    assert forecast[22] == {
+        "start": "2018-01-20T23:00:00+00:00",
+        "end": "2018-01-20T23:30:00+00:00",
+        "intensity": 80,
+        "index": "low",
+    }
+    index = hass.states.get(f"{PREFIX}_carbon_intensity_index")
+    assert index is not None
+    assert index.state == "moderate"
+    assert index.attributes["options"] == ["very_low", "low", "moderate", "high", "very_high"]
+
+    expected_shares = {
+        "gas_share": "43.6",
+        "coal_share": "0.7",
+        "biomass_share": "4.2",
+        "nuclear_share": "17.6",
+        "hydro_share": "1.1",
+        "imports_share": "6.5",
+        "other_share": "0.3",
+        "wind_share": "6.8",
+        "solar_share": "18.1",
+        "renewable_share": "30.2",  # wind + solar + hydro + biomass
+        "fossil_share": "44.3",  # gas + coal
+    }
+    for suffix, value in expected_shares.items():
+        assert _state(hass, f"{PREFIX}_{suffix}") == value, suffix
+        assert hass.states.get(f"{PREFIX}_{suffix}").attributes["unit_of_measurement"] == "%"
+
+    # Greenest 3 h within 24 h: 22:00-01:00 (average 90); the greener 09:00-12:00 on the 22nd
+    # is beyond 24 h.
+    start = hass.states.get(f"{PREFIX}_greenest_window_start")
+    assert start is not None
+    assert start.state == "2018-01-20T22:00:00+00:00"
+    assert start.attributes["end"] == "2018-01-21T01:00:00+00:00"
+    assert start.attributes["hours"] == 3
+    assert _state(hass, f"{PREFIX}_greenest_window_intensity") == "90.0"
+    assert _state(hass, "binary_sensor.great_britain_grid_greenest_window_now") == STATE_OFF
+    assert _state(hass, f"{PREFIX}_data_last_retrieved") == "2018-01-20T12:10:00+00:00"
+    assert request_count(mock_api) == 2
+
+
+async def test_entities_device_and_defaults(
+    hass: HomeAssistant,
+    mock_api: aioresponses,
+    freezer: FrozenDateTimeFactory,
+    device_registry: dr.DeviceRegistry,
+    entity_registry: er.EntityRegistry,
+) -> None:
+    """One service device; minor fuels disabled by default; the diagnostic sensor categorised."""
+    freezer.move_to("2018-01-20T12:10:00+00:00")
+    mock_national(mock_api)
+    entry = national_entry()
+    await _setup(hass, entry)
+
+    devices = dr.async_entries_for_config_entry(device_registry, entry.entry_id)
+    assert len(devices) == 1
+    device = devices[0]
+    assert device.name == "Great Britain grid"
+    assert device.manufacturer == "NESO"
+    assert device.entry_type is dr.DeviceEntryType.SERVICE
+    entities = er.async_entries_for_config_entry(entity_registry, entry.entry_id)
+    assert {e.device_id for e in entities} == {device.id}
+    disabled = sorted(e.entity_id for e in entities if e.disabled_by is not None)
+    assert disabled == [
+        f"{PREFIX}_coal_share",
+        f"{PREFIX}_hydro_share",
+        f"{PREFIX}_other_share",
+    ]
+    assert len(entities) == 17  # 16 sensors and the window binary sensor
+    last = entity_registry.async_get(f"{PREFIX}_data_last_retrieved")
+    assert last is not None
+    assert last.entity_category is er.EntityCategory.DIAGNOSTIC
+    assert last.unique_id == "carbon_intensity_national:grid:last_retrieved"
+    assert hass.states.get(f"{PREFIX}_coal_share") is None
+
+
+async def test_regional_sensors_from_real_sample(
+    hass: HomeAssistant, mock_api: aioresponses, freezer: FrozenDateTimeFactory
+) -> None:
+    """The real South West England payload: forecast only, mix per slot, 1 h window."""
+    freezer.move_to("2025-10-22T23:40:00+00:00")
+    mock_regional(mock_api)
+    await _setup(hass, regional_entry())
+    prefix = "sensor.south_west_england_grid"
+    assert _state(hass, f"{prefix}_carbon_intensity") == "162"
+    assert _state(hass, f"{prefix}_carbon_intensity_index") == "moderate"
+    assert _state(hass, f"{prefix}_imports_share") == "44.2"
+    assert _state(hass, f"{prefix}_wind_share") == "21.3"
+    assert _state(hass, f"{prefix}_renewable_share") == "21.8"  # 21.3 wind + 0.1 hydro + 0.4
+    assert _state(hass, f"{prefix}_fossil_share") == "32.9"
+    forecast = hass.states.get(f"{prefix}_carbon_intensity").attributes["forecast"]
+    assert [slot["intensity"] for slot in forecast] == [162, 164, 165, 161]
+    # 1 h windows: (162,164)=163, (164,165)=164.5, (165,161)=163: a tie goes to the earliest.
+    assert _state(hass, f"{prefix}_greenest_window_start") == "2025-10-22T23:30:00+00:00"
+    assert _state(hass, f"{prefix}_greenest_window_intensity") == "163.0"
+    assert request_count(mock_api) == 1
+
+
+async def test_updates_on_the_half_hour_and_ticks_without_requests(
+    hass: HomeAssistant, mock_api: aioresponses, freezer: FrozenDateTimeFactory
+) -> None:
+    """Readings move to the new slot at :30 from held data; the fetch follows 10 s later."""
+    freezer.move_to("2018-01-20T12:10:00+00:00")
+    mock_national(mock_api)
+    await _setup(hass, national_entry())
+    assert request_count(mock_api) == 2
+
+    await _advance(hass, freezer, "2018-01-20T12:29:59+00:00")
+    assert request_count(mock_api) == 2
+    assert _state(hass, f"{PREFIX}_carbon_intensity") == "263"
+
+    await _advance(hass, freezer, "2018-01-20T12:30:00+00:00")
+    assert _state(hass, f"{PREFIX}_carbon_intensity") == "240"  # slot 2's forecast
+    assert request_count(mock_api) == 2
+
+    await _advance(hass, freezer, "2018-01-20T12:30:11+00:00")
+    assert request_count(mock_api) == 4
+    assert _state(hass, f"{PREFIX}_data_last_retrieved") == "2018-01-20T12:30:11+00:00"
+
+
+async def test_window_turns_on_when_it_starts(
+    hass: HomeAssistant, mock_api: aioresponses, freezer: FrozenDateTimeFactory
+) -> None:
+    """The binary sensor is on from the window's first half hour."""
+    freezer.move_to("2018-01-20T21:50:00+00:00")
+    mock_national(mock_api)
+    await _setup(hass, national_entry())
+    entity_id = "binary_sensor.great_britain_grid_greenest_window_now"
+    assert _state(hass, entity_id) == STATE_OFF
+    await _advance(hass, freezer, "2018-01-20T22:00:00+00:00")
+    assert _state(hass, entity_id) == STATE_ON
+    state = hass.states.get(entity_id)
+    assert state.attributes["start"] == "2018-01-20T22:00:00+00:00"
+    assert state.attributes["end"] == "2018-01-21T01:00:00+00:00"
+
+
+async def test_simulated_day_request_budget(
+    hass: HomeAssistant, mock_api: aioresponses, freezer: FrozenDateTimeFactory
+) -> None:
+    """A region makes exactly one request per half hour: 48 a day after the first."""
+    freezer.move_to("2025-10-22T23:40:00+00:00")
+    mock_regional(mock_api)
+    await _setup(hass, regional_entry())
+    start = dt_util.utcnow()
+    for minute in range(1, 24 * 60 + 1):
+        freezer.move_to(start + timedelta(minutes=minute))
+        async_fire_time_changed(hass)
+        await hass.async_block_till_done()
+    assert request_count(mock_api) == 1 + 48
+
+
+async def test_outage_unavailable_then_recovers(
+    hass: HomeAssistant,
+    mock_api: aioresponses,
+    freezer: FrozenDateTimeFactory,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A failing API makes entities unavailable, retries with backoff, recovers by itself."""
+    caplog.set_level(logging.INFO, logger="custom_components.energy_hub")
+    freezer.move_to("2018-01-20T12:10:00+00:00")
+    mock_national(mock_api)
+    await _setup(hass, national_entry())
+    entity_id = f"{PREFIX}_carbon_intensity"
+
+    mock_api.clear()
+    mock_api.get(NATIONAL_FW48H, status=500, repeat=True)
+    before = request_count(mock_api)
+    await _advance(hass, freezer, "2018-01-20T12:30:11+00:00")
+    assert _state(hass, entity_id) == STATE_UNAVAILABLE
+    assert request_count(mock_api) - before == 1
+    # Backoff: 1 minute, then 2.
+    await _advance(hass, freezer, "2018-01-20T12:31:12+00:00")
+    assert request_count(mock_api) - before == 2
+    await _advance(hass, freezer, "2018-01-20T12:32:13+00:00")
+    assert request_count(mock_api) - before == 2
+    await _advance(hass, freezer, "2018-01-20T12:33:13+00:00")
+    assert request_count(mock_api) - before == 3
+    assert _state(hass, entity_id) == STATE_UNAVAILABLE
+
+    mock_api.clear()
+    mock_national(mock_api)
+    before = request_count(mock_api)
+    await _advance(hass, freezer, "2018-01-20T12:37:14+00:00")
+    assert _state(hass, entity_id) == "240"
+    assert request_count(mock_api) - before == 2
+    failures = [r for r in caplog.records if "Error fetching" in r.getMessage()]
+    recoveries = [r for r in caplog.records if "recovered" in r.getMessage()]
+    assert len(failures) == 1
+    assert len(recoveries) == 1
+    # Back on the half-hour schedule.
+    await _advance(hass, freezer, "2018-01-20T12:59:59+00:00")
+    assert request_count(mock_api) - before == 2
+    await _advance(hass, freezer, "2018-01-20T13:00:11+00:00")
+    assert request_count(mock_api) - before == 4
+
+
+async def test_rate_limit_honours_retry_after(
+    hass: HomeAssistant, mock_api: aioresponses, freezer: FrozenDateTimeFactory
+) -> None:
+    """429 with Retry-After: the next attempt waits as long as the service asked."""
+    freezer.move_to("2018-01-20T12:10:00+00:00")
+    mock_national(mock_api)
+    await _setup(hass, national_entry())
+    mock_api.clear()
+    mock_api.get(NATIONAL_FW48H, status=429, headers={"Retry-After": "600"}, repeat=True)
+    before = request_count(mock_api)
+    await _advance(hass, freezer, "2018-01-20T12:30:11+00:00")
+    assert request_count(mock_api) - before == 1
+    await _advance(hass, freezer, "2018-01-20T12:39:00+00:00")
+    assert request_count(mock_api) - before == 1
+    mock_api.clear()
+    mock_national(mock_api)
+    await _advance(hass, freezer, "2018-01-20T12:40:13+00:00")
+    assert request_count(mock_api) - before == 3
+    assert _state(hass, f"{PREFIX}_carbon_intensity") == "240"
+
+
+async def test_generation_missing_keeps_intensity(
+    hass: HomeAssistant, mock_api: aioresponses, freezer: FrozenDateTimeFactory
+) -> None:
+    """No mix today (empty body): intensity still shows, no share entities are created."""
+    freezer.move_to("2018-01-20T12:10:00+00:00")
+    mock_api.get(NATIONAL_FW48H, payload={"data": []})
+    mock_api.get(GENERATION, body="")
+    await _setup(hass, national_entry())
+    assert _state(hass, f"{PREFIX}_carbon_intensity") == STATE_UNAVAILABLE
+    assert _state(hass, f"{PREFIX}_greenest_window_start") == STATE_UNAVAILABLE
+    assert hass.states.get(f"{PREFIX}_gas_share") is None
+    assert hass.states.get(f"{PREFIX}_renewable_share") is None
