@@ -2,6 +2,7 @@
 
 from collections.abc import Generator
 import json
+import logging
 from pathlib import Path
 import re
 from typing import Any
@@ -13,6 +14,9 @@ import pytest
 from custom_components.energy_hub.const import DOMAIN
 
 FIXTURES = Path(__file__).parent / "fixtures"
+
+# The harness logs every SQL statement of the test recorder at INFO; that drowns the output.
+logging.getLogger("sqlalchemy.engine").setLevel(logging.WARNING)
 CI_URL = "https://api.carbonintensity.org.uk"
 
 
