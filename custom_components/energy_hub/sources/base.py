@@ -7,7 +7,7 @@ A source turns one vendor's API into devices and readings. Everything above ``so
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 import os
 from typing import Any, ClassVar
 
@@ -75,6 +75,29 @@ class Reading:
     def key(self) -> str:
         """Stable key of this reading within the entry: part of the entity's unique id."""
         return ":".join(part for part in (self.device, self.metric, self.variant) if part)
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class StatisticSpec:
+    """A long-term statistic a source backfills: ``energy_hub:<key>``, hourly, with a sum."""
+
+    key: str
+    name: str
+    unit: str
+    #: The recorder's unit class ("energy", "volume"), None for money.
+    unit_class: str | None
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class HistorySeries:
+    """Hourly amounts of one statistic: hour start (UTC, on the hour) -> amount in that hour.
+
+    A series covers every hour it holds data for from the ``since`` it was asked for; the
+    statistics writer accumulates the running sum.
+    """
+
+    spec: StatisticSpec
+    hours: Mapping[datetime, float]
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -177,6 +200,24 @@ class Source[DataT](ABC):
     @abstractmethod
     def readings(self, data: DataT, now: datetime) -> list[Reading]:
         """Every reading the data gives at ``now``; None values make entities unavailable."""
+
+    # --- long-term statistics (sources with history override these) ---------------------
+    #: How far back the first backfill goes.
+    history_horizon: timedelta = timedelta(0)
+
+    def statistic_specs(self, data: DataT) -> list[StatisticSpec]:
+        """The statistics this source backfills; empty when it has no history."""
+        return []
+
+    async def async_history(
+        self, data: DataT, since: datetime, now: datetime
+    ) -> list[HistorySeries]:
+        """Hourly history from ``since`` (on the hour) up to what the vendor has. Raises api errors."""
+        return []
+
+    def next_history(self, now: datetime) -> datetime | None:
+        """When to look for new history next; None when the source has none."""
+        return None
 
     def diagnostics(self, data: DataT | None) -> dict[str, Any]:
         """A summary of the held data for the diagnostics download (redacted by the caller)."""

@@ -1,0 +1,155 @@
+"""Long-term statistics from a source's history: resumable, idempotent, continuous.
+
+Each statistic is external (``energy_hub:<key>``), hourly, with a running ``sum``. A run:
+1. reads the last stored hour of every statistic the source declares;
+2. asks the source for history from the earliest of those minus ``REWRITE`` (late corrections
+   land), or from its horizon when nothing is stored yet;
+3. for each series, takes the stored sum just before the series' first hour and rewrites every
+   hour from there with a continuous running sum, in chunks, at their true times.
+Rows are upserted by hour, so a run that is interrupted and run again writes nothing twice and
+loses nothing.
+"""
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from homeassistant.components.recorder.models import (
+    StatisticData,
+    StatisticMeanType,
+    StatisticMetaData,
+)
+from homeassistant.components.recorder.statistics import (
+    async_add_external_statistics,
+    get_last_statistics,
+    statistics_during_period,
+)
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers.recorder import get_instance
+
+from .const import DOMAIN, LOGGER
+from .sources.base import HistorySeries, Source, StatisticSpec
+
+HOUR = timedelta(hours=1)
+#: Always rewrite this much before the last stored hour: vendors correct recent data.
+REWRITE = timedelta(days=7)
+#: Rows per recorder job.
+CHUNK = 24 * 31
+
+
+@dataclass(frozen=True, slots=True)
+class Stored:
+    """The last stored row of a statistic."""
+
+    start: datetime
+    sum: float
+
+
+def statistic_id(spec: StatisticSpec) -> str:
+    """``energy_hub:<key>``, sanitised to what the recorder accepts."""
+    key = "".join(c if c.isalnum() else "_" for c in spec.key.lower())
+    while "__" in key:
+        key = key.replace("__", "_")
+    return f"{DOMAIN}:{key.strip('_')}"
+
+
+def floor_hour(when: datetime) -> datetime:
+    """The start of the UTC hour containing ``when``."""
+    return when.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
+
+
+def _metadata(spec: StatisticSpec) -> StatisticMetaData:
+    return StatisticMetaData(
+        mean_type=StatisticMeanType.NONE,
+        has_sum=True,
+        name=spec.name,
+        source=DOMAIN,
+        statistic_id=statistic_id(spec),
+        unit_class=spec.unit_class,
+        unit_of_measurement=spec.unit,
+    )
+
+
+async def async_last_stored(hass: HomeAssistant, stat_id: str) -> Stored | None:
+    """The newest stored row of ``stat_id``, or None."""
+    rows = await get_instance(hass).async_add_executor_job(
+        get_last_statistics, hass, 1, stat_id, False, {"sum"}
+    )
+    if not (found := rows.get(stat_id)):
+        return None
+    row = found[0]
+    return Stored(datetime.fromtimestamp(row["start"], UTC), float(row.get("sum") or 0.0))
+
+
+async def async_sum_before(hass: HomeAssistant, stat_id: str, hour: datetime) -> float:
+    """The running sum at the last stored hour before ``hour`` (0 when there is none)."""
+    instance = get_instance(hass)
+    for start, period in (
+        (hour - REWRITE - REWRITE, "hour"),
+        (datetime(2000, 1, 1, tzinfo=UTC), "month"),
+    ):
+        rows: dict[str, list[Any]] = await instance.async_add_executor_job(
+            statistics_during_period, hass, start, hour, {stat_id}, period, None, {"sum"}
+        )
+        if found := rows.get(stat_id):
+            return float(found[-1].get("sum") or 0.0)
+    return 0.0
+
+
+def _chunks(rows: list[StatisticData]) -> Iterable[list[StatisticData]]:
+    for first in range(0, len(rows), CHUNK):
+        yield rows[first : first + CHUNK]
+
+
+async def async_write_series(hass: HomeAssistant, series: HistorySeries) -> int:
+    """Write one series from its first hour on, continuing the stored running sum."""
+    hours = sorted(series.hours.items())
+    if not hours:
+        return 0
+    stat_id = statistic_id(series.spec)
+    total = await async_sum_before(hass, stat_id, hours[0][0])
+    rows: list[StatisticData] = []
+    for start, amount in hours:
+        total += amount
+        rows.append(StatisticData(start=start, state=amount, sum=round(total, 6)))
+    metadata = _metadata(series.spec)
+    for chunk in _chunks(rows):
+        async_add_external_statistics(hass, metadata, chunk)
+    LOGGER.debug(
+        "Statistics %s: %d hours from %s to %s", stat_id, len(rows), hours[0][0], hours[-1][0]
+    )
+    return len(rows)
+
+
+async def async_update_statistics(
+    hass: HomeAssistant,
+    source: Source[Any],
+    data: Any,
+    now: datetime,
+    *,
+    rebuild_from: datetime | None = None,
+) -> dict[str, int]:
+    """One run for a source: fetch what is not stored yet (plus the rewrite window), write it.
+
+    ``rebuild_from`` rewrites everything from that hour instead. Returns hours written per
+    statistic id. Raises the api errors of the source's history fetch.
+    """
+    specs = source.statistic_specs(data)
+    if not specs:
+        return {}
+    horizon = floor_hour(now - source.history_horizon)
+    if rebuild_from is not None:
+        since = max(floor_hour(rebuild_from), horizon)
+    else:
+        stored = [await async_last_stored(hass, statistic_id(spec)) for spec in specs]
+        starts = [max(last.start + HOUR - REWRITE, horizon) if last else horizon for last in stored]
+        since = min(starts)
+    series = await source.async_history(data, since, now)
+    written: dict[str, int] = {}
+    for one in series:
+        kept = HistorySeries(
+            spec=one.spec, hours={h: v for h, v in one.hours.items() if h >= since}
+        )
+        written[statistic_id(one.spec)] = await async_write_series(hass, kept)
+    return written
