@@ -47,6 +47,7 @@ class EnergyHubConfigFlow(ConfigFlow, domain=DOMAIN):
         self, source: type[Source[Any]], step_id: str, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
         errors: dict[str, str] = {}
+        placeholders: dict[str, str] = {}
         if user_input is not None:
             try:
                 result = await source.async_flow_submit(
@@ -54,24 +55,32 @@ class EnergyHubConfigFlow(ConfigFlow, domain=DOMAIN):
                 )
             except FlowError as err:
                 errors[err.field] = err.error
+                placeholders = err.placeholders
             else:
                 if isinstance(result, FormSpec):
                     return self._async_show(result, None, errors)
                 await self.async_set_unique_id(result.unique_id)
                 self._abort_if_unique_id_configured()
+                options = result.options if result.options is not None else source.default_options
                 return self.async_create_entry(
-                    title=result.title, data=result.data, options=dict(source.default_options)
+                    title=result.title, data=result.data, options=dict(options)
                 )
-        return self._async_show(source.flow_form(step_id, user_input), user_input, errors)
+        return self._async_show(
+            source.flow_form(step_id, user_input), user_input, errors, placeholders
+        )
 
     def _async_show(
-        self, form: FormSpec, user_input: dict[str, Any] | None, errors: dict[str, str]
+        self,
+        form: FormSpec,
+        user_input: dict[str, Any] | None,
+        errors: dict[str, str],
+        placeholders: dict[str, str] | None = None,
     ) -> ConfigFlowResult:
         return self.async_show_form(
             step_id=form.step_id,
             data_schema=self.add_suggested_values_to_schema(form.schema, user_input or {}),
             errors=errors,
-            description_placeholders=dict(form.placeholders or {}),
+            description_placeholders={**(form.placeholders or {}), **(placeholders or {})},
         )
 
     @staticmethod

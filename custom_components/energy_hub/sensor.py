@@ -35,7 +35,7 @@ class EnergyHubSensor(EnergyHubEntity, SensorEntity):
             self._attr_device_class = metric.device_class
         if isinstance(metric.state_class, SensorStateClass):
             self._attr_state_class = metric.state_class
-        self._attr_native_unit_of_measurement = metric.unit
+        self._attr_native_unit_of_measurement = reading.unit or metric.unit
         self._attr_suggested_display_precision = metric.precision
         if metric.options is not None:
             self._attr_options = list(metric.options)

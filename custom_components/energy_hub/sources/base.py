@@ -70,6 +70,8 @@ class Reading:
     #: Distinguishes several readings of one metric on one device (an unknown fuel, say).
     variant: str | None = None
     attributes: Mapping[str, Any] | None = None
+    #: The unit, where it depends on the source (a price in the tariff's currency).
+    unit: str | None = None
 
     @property
     def key(self) -> str:
@@ -107,6 +109,8 @@ class EntrySpec:
     title: str
     unique_id: str
     data: dict[str, Any]
+    #: The entry's first options; the source's ``default_options`` when None.
+    options: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -121,11 +125,14 @@ class FormSpec:
 class FlowError(Exception):
     """Bad input or a failed check in a flow step; ``error`` is a translation key."""
 
-    def __init__(self, error: str, field: str = "base") -> None:
-        """Attach the error to a form field, or to the whole form."""
+    def __init__(
+        self, error: str, field: str = "base", placeholders: Mapping[str, str] | None = None
+    ) -> None:
+        """Attach the error to a form field, or to the whole form; placeholders fill its text."""
         super().__init__(error)
         self.error = error
         self.field = field
+        self.placeholders = dict(placeholders or {})
 
 
 class Source[DataT](ABC):
@@ -175,6 +182,11 @@ class Source[DataT](ABC):
         """The options form, or None when the source has no options."""
         return None
 
+    @classmethod
+    def validate_options(cls, user_input: dict[str, Any]) -> dict[str, Any]:
+        """Check and normalise submitted options; raise FlowError for the form to show again."""
+        return user_input
+
     # --- runtime -----------------------------------------------------------------------
     @property
     @abstractmethod
@@ -212,7 +224,7 @@ class Source[DataT](ABC):
     async def async_history(
         self, data: DataT, since: datetime, now: datetime
     ) -> list[HistorySeries]:
-        """Hourly history from ``since`` (on the hour) up to what the vendor has. Raises api errors."""
+        """Hourly history from ``since`` (on the hour) to what the vendor has; raises api errors."""
         return []
 
     def next_history(self, now: datetime) -> datetime | None:
