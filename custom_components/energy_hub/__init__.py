@@ -26,6 +26,8 @@ async def async_setup_entry(hass: HomeAssistant, entry: EnergyHubConfigEntry) ->
     await coordinator.async_config_entry_first_refresh()
     entry.runtime_data = coordinator
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
+    # History goes into long-term statistics in the background: it never delays start-up.
+    coordinator.async_start_history()
     return True
 
 

@@ -1,6 +1,6 @@
 """Config flow: pick a source from a menu, then that source's own steps; options per source."""
 
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Mapping
 from functools import partial
 from typing import Any
 
@@ -81,6 +81,53 @@ class EnergyHubConfigFlow(ConfigFlow, domain=DOMAIN):
             data_schema=self.add_suggested_values_to_schema(form.schema, user_input or {}),
             errors=errors,
             description_placeholders={**(form.placeholders or {}), **(placeholders or {})},
+        )
+
+    # --- reauth and reconfigure: the source's credentials form ----------------------------
+    async def async_step_reauth(self, entry_data: Mapping[str, Any]) -> ConfigFlowResult:
+        """The service rejected the stored credentials."""
+        return await self.async_step_reauth_confirm()
+
+    async def async_step_reauth_confirm(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Ask for new credentials."""
+        return await self._async_credentials("reauth_confirm", self._get_reauth_entry(), user_input)
+
+    async def async_step_reconfigure(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Change the credentials of an entry."""
+        return await self._async_credentials(
+            "reconfigure", self._get_reconfigure_entry(), user_input
+        )
+
+    async def _async_credentials(
+        self, step_id: str, entry: ConfigEntry, user_input: dict[str, Any] | None
+    ) -> ConfigFlowResult:
+        source = SOURCES.get(str(entry.data.get(CONF_SOURCE)))
+        schema = source.credentials_schema() if source else None
+        if source is None or schema is None:
+            return self.async_abort(reason="no_credentials")
+        errors: dict[str, str] = {}
+        placeholders: dict[str, str] = {"name": entry.title}
+        if user_input is not None:
+            try:
+                unique_id, updates = await source.async_credentials_submit(
+                    self.hass, async_get_clientsession(self.hass), entry.data, user_input
+                )
+            except FlowError as err:
+                errors[err.field] = err.error
+                placeholders |= err.placeholders
+            else:
+                await self.async_set_unique_id(unique_id)
+                self._abort_if_unique_id_mismatch(reason="wrong_account")
+                return self.async_update_reload_and_abort(entry, data_updates=updates)
+        return self.async_show_form(
+            step_id=step_id,
+            data_schema=self.add_suggested_values_to_schema(schema, user_input or {}),
+            errors=errors,
+            description_placeholders=placeholders,
         )
 
     @staticmethod

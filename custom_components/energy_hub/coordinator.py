@@ -13,6 +13,7 @@ from homeassistant.util import dt as dt_util
 from .api.errors import ApiAuthError, ApiError, ApiRateLimitedError
 from .const import DOMAIN, LOGGER
 from .sources.base import DeviceSpec, Reading, Source
+from .statistics import async_update_statistics
 
 #: Never poll sooner than this, whatever a source asks.
 MIN_INTERVAL = timedelta(seconds=30)
@@ -43,7 +44,11 @@ class EnergyHubCoordinator(DataUpdateCoordinator[Any]):
         self.readings: dict[str, Reading] = {}
         self.devices: dict[str, DeviceSpec] = {}
         self.failures = 0
+        self.history_failures = 0
+        self.history_written: dict[str, int] = {}
         self._unsub_tick: CALLBACK_TYPE | None = None
+        self._unsub_history: CALLBACK_TYPE | None = None
+        self._history_running = False
 
     @override
     async def _async_update_data(self) -> Any:
@@ -102,9 +107,62 @@ class EnergyHubCoordinator(DataUpdateCoordinator[Any]):
         self._compute(self.data, dt_util.utcnow())
         self.async_update_listeners()
 
+    # --- long-term statistics ---------------------------------------------------------------
+    @callback
+    def async_start_history(self, rebuild_from: datetime | None = None) -> bool:
+        """Update the source's statistics in the background; False if a run is under way."""
+        if self._history_running or self.data is None:
+            return False
+        if not self.source.statistic_specs(self.data):
+            return False
+        if self._unsub_history:
+            self._unsub_history()
+            self._unsub_history = None
+        self._history_running = True
+        self.config_entry.async_create_background_task(
+            self.hass,
+            self._async_history(rebuild_from),
+            f"{DOMAIN} statistics {self.config_entry.title}",
+        )
+        return True
+
+    async def _async_history(self, rebuild_from: datetime | None) -> None:
+        now = dt_util.utcnow()
+        when: datetime | None
+        try:
+            self.history_written = await async_update_statistics(
+                self.hass, self.source, self.data, now, rebuild_from=rebuild_from
+            )
+        except ApiAuthError:
+            LOGGER.warning("%s: credentials rejected while reading history", self.name)
+            self.config_entry.async_start_reauth(self.hass)
+            when = None
+        except ApiError as err:
+            self.history_failures += 1
+            delay = min(BACKOFF_START * 2 ** (self.history_failures - 1), BACKOFF_MAX)
+            if isinstance(err, ApiRateLimitedError) and err.retry_after:
+                delay = max(delay, timedelta(seconds=err.retry_after))
+            LOGGER.warning("%s: history not updated (%s); retrying in %s", self.name, err, delay)
+            when = now + delay
+        else:
+            self.history_failures = 0
+            when = self.source.next_history(now)
+        finally:
+            self._history_running = False
+        if when is not None:
+            self._unsub_history = async_track_point_in_utc_time(
+                self.hass, self._async_history_due, when
+            )
+
+    @callback
+    def _async_history_due(self, _now: datetime) -> None:
+        self._unsub_history = None
+        self.async_start_history()
+
     @override
     async def async_shutdown(self) -> None:
-        if self._unsub_tick:
-            self._unsub_tick()
-            self._unsub_tick = None
+        for unsub in (self._unsub_tick, self._unsub_history):
+            if unsub:
+                unsub()
+        self._unsub_tick = self._unsub_history = None
         await super().async_shutdown()

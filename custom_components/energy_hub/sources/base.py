@@ -178,6 +178,25 @@ class Source[DataT](ABC):
         """
 
     @classmethod
+    def credentials_schema(cls) -> vol.Schema | None:
+        """The credentials form for reauth and reconfigure; None when there are none."""
+        return None
+
+    @classmethod
+    async def async_credentials_submit(
+        cls,
+        hass: HomeAssistant,
+        session: aiohttp.ClientSession,
+        data: Mapping[str, Any],
+        user_input: dict[str, Any],
+    ) -> tuple[str, dict[str, Any]]:
+        """Check new credentials for an entry; return its unique id and the data to update.
+
+        Raise FlowError for the form to show again.
+        """
+        raise NotImplementedError
+
+    @classmethod
     def options_schema(cls) -> vol.Schema | None:
         """The options form, or None when the source has no options."""
         return None
