@@ -9,6 +9,7 @@ from freezegun.api import FrozenDateTimeFactory
 from homeassistant.components.recorder.statistics import statistics_during_period
 from homeassistant.config_entries import SOURCE_REAUTH, ConfigEntryState
 from homeassistant.core import HomeAssistant
+from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.helpers.recorder import get_instance
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
@@ -197,3 +198,63 @@ async def test_history_auth_failure_starts_reauth(hass: HomeAssistant, fake_sour
     assert result["type"] == "abort"
     assert result["reason"] == "reauth_successful"
     assert entry.data == {"source": "fake", "password": "new"}
+
+
+async def test_rebuild_statistics_action(
+    hass: HomeAssistant, fake_source: Any, freezer: FrozenDateTimeFactory
+) -> None:
+    """The action rewrites from local midnight of the given date and says how many hours."""
+    entry = await _setup(hass)
+    fake_source.calls.clear()
+    response = await hass.services.async_call(
+        DOMAIN,
+        "rebuild_statistics",
+        {"config_entry_id": entry.entry_id, "start": "2026-06-09"},
+        blocking=True,
+        return_response=True,
+    )
+    # Home Assistant's test time zone is US/Pacific: local midnight is 07:00 UTC.
+    assert fake_source.calls == [datetime(2026, 6, 9, 7, tzinfo=UTC)]
+    assert response == {"hours_written": {"energy_hub:fake_meter_energy": 29}}
+    sums = await _sums(hass)
+    assert sums[-1] == (datetime(2026, 6, 10, 11, tzinfo=UTC), 48.0)  # continuous, no jump
+
+
+async def test_rebuild_statistics_errors(hass: HomeAssistant, fake_source: Any) -> None:
+    """Bad targets are validation errors; a failing vendor is a Home Assistant error."""
+    entry = await _setup(hass)
+    with pytest.raises(ServiceValidationError):
+        await hass.services.async_call(
+            DOMAIN,
+            "rebuild_statistics",
+            {"config_entry_id": "nope", "start": "2026-06-09"},
+            blocking=True,
+        )
+    with pytest.raises(ServiceValidationError) as future:
+        await hass.services.async_call(
+            DOMAIN,
+            "rebuild_statistics",
+            {"config_entry_id": entry.entry_id, "start": "2026-07-01"},
+            blocking=True,
+        )
+    assert future.value.translation_key == "start_in_future"
+    fake_source.error = ApiConnectionError("down")
+    with pytest.raises(HomeAssistantError) as failed:
+        await hass.services.async_call(
+            DOMAIN,
+            "rebuild_statistics",
+            {"config_entry_id": entry.entry_id, "start": "2026-06-09"},
+            blocking=True,
+        )
+    assert failed.value.translation_key == "history_failed"
+    with (
+        patch.object(FakeHistorySource, "statistic_specs", return_value=[]),
+        pytest.raises(ServiceValidationError) as none,
+    ):
+        await hass.services.async_call(
+            DOMAIN,
+            "rebuild_statistics",
+            {"config_entry_id": entry.entry_id, "start": "2026-06-09"},
+            blocking=True,
+        )
+    assert none.value.translation_key == "no_statistics"

@@ -5,7 +5,7 @@ from typing import Any, override
 
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
-from homeassistant.exceptions import ConfigEntryAuthFailed
+from homeassistant.exceptions import ConfigEntryAuthFailed, HomeAssistantError
 from homeassistant.helpers.event import async_track_point_in_utc_time
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
 from homeassistant.util import dt as dt_util
@@ -127,12 +127,11 @@ class EnergyHubCoordinator(DataUpdateCoordinator[Any]):
         return True
 
     async def _async_history(self, rebuild_from: datetime | None) -> None:
+        """A background run: failures are logged and retried later, never raised."""
         now = dt_util.utcnow()
         when: datetime | None
         try:
-            self.history_written = await async_update_statistics(
-                self.hass, self.source, self.data, now, rebuild_from=rebuild_from
-            )
+            await self._async_run_history(now, rebuild_from)
         except ApiAuthError:
             LOGGER.warning("%s: credentials rejected while reading history", self.name)
             self.config_entry.async_start_reauth(self.hass)
@@ -153,6 +152,33 @@ class EnergyHubCoordinator(DataUpdateCoordinator[Any]):
             self._unsub_history = async_track_point_in_utc_time(
                 self.hass, self._async_history_due, when
             )
+
+    async def _async_run_history(self, now: datetime, rebuild_from: datetime | None) -> None:
+        self.history_written = await async_update_statistics(
+            self.hass, self.source, self.data, now, rebuild_from=rebuild_from
+        )
+
+    @property
+    def has_history(self) -> bool:
+        """Whether the source writes long-term statistics."""
+        return self.data is not None and bool(self.source.statistic_specs(self.data))
+
+    async def async_rebuild_history(self, start: datetime) -> dict[str, int]:
+        """Rewrite the statistics from ``start``; raises HomeAssistantError on failure."""
+        if self._history_running:
+            raise HomeAssistantError(translation_domain=DOMAIN, translation_key="history_busy")
+        self._history_running = True
+        try:
+            await self._async_run_history(dt_util.utcnow(), start)
+        except ApiError as err:
+            raise HomeAssistantError(
+                translation_domain=DOMAIN,
+                translation_key="history_failed",
+                translation_placeholders={"error": str(err)},
+            ) from err
+        finally:
+            self._history_running = False
+        return self.history_written
 
     @callback
     def _async_history_due(self, _now: datetime) -> None:
