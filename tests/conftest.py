@@ -17,6 +17,8 @@ FIXTURES = Path(__file__).parent / "fixtures"
 
 # The harness logs every SQL statement of the test recorder at INFO; that drowns the output.
 logging.getLogger("sqlalchemy.engine").setLevel(logging.WARNING)
+# The in-process sandbox's access log cannot format times while the clock is frozen.
+logging.getLogger("aiohttp.access").disabled = True
 CI_URL = "https://api.carbonintensity.org.uk"
 
 

@@ -1,6 +1,6 @@
 """History into statistics through the coordinator: background start, schedule, failures."""
 
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar
 from unittest.mock import patch
@@ -76,15 +76,15 @@ class FakeHistorySource(Source[dict[str, Any]]):
     def statistic_specs(self, data: dict[str, Any]) -> list[StatisticSpec]:
         return [SPEC]
 
-    async def async_history(
+    async def async_history(  # type: ignore[override]
         self, data: dict[str, Any], since: datetime, now: datetime
-    ) -> list[HistorySeries]:
+    ) -> AsyncIterator[HistorySeries]:
         self.calls.append(since)
         if self.error is not None:
             raise self.error
         end = now.replace(minute=0, second=0, microsecond=0)
         hours = {since + i * HOUR: 1.0 for i in range(int((end - since) / HOUR))}
-        return [HistorySeries(spec=SPEC, hours=hours)]
+        yield HistorySeries(spec=SPEC, hours=hours)
 
     def next_history(self, now: datetime) -> datetime | None:
         return now + HOUR

@@ -1,5 +1,6 @@
 """The statistics writer: backfill, resume, late corrections, interruption, rebuild."""
 
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -17,6 +18,7 @@ from pytest_homeassistant_custom_component.components.recorder.common import (
 
 from custom_components.energy_hub.sources.base import HistorySeries, StatisticSpec
 from custom_components.energy_hub.statistics import (
+    async_sum_before,
     async_update_statistics,
     statistic_id,
 )
@@ -40,17 +42,17 @@ class FakeSource:
     def statistic_specs(self, data: Any) -> list[StatisticSpec]:
         return [SPEC, COST]
 
-    async def async_history(self, data: Any, since: datetime, now: datetime) -> list[HistorySeries]:
+    async def async_history(  # type: ignore[override]
+        self, data: Any, since: datetime, now: datetime
+    ) -> AsyncIterator[HistorySeries]:
         self.asked.append(since)
         hours = {
             h: v
             for h, v in self.values.items()
             if h >= since and (self.until is None or h < self.until)
         }
-        return [
-            HistorySeries(spec=SPEC, hours=hours),
-            HistorySeries(spec=COST, hours={h: round(v * 0.25, 6) for h, v in hours.items()}),
-        ]
+        yield HistorySeries(spec=SPEC, hours=hours)
+        yield HistorySeries(spec=COST, hours={h: round(v * 0.25, 6) for h, v in hours.items()})
 
 
 async def _read(
@@ -170,3 +172,19 @@ def test_statistic_id_is_sanitised() -> None:
     """Ids are lower case, no dashes, no double or edge underscores."""
     spec = StatisticSpec(key="Octopus_19-00__01_", name="x", unit="kWh", unit_class="energy")
     assert statistic_id(spec) == "energy_hub:octopus_19_00_01"
+
+
+async def test_sum_before_ignores_later_hours_and_finds_old_rows(
+    hass: HomeAssistant, source: FakeSource
+) -> None:
+    """Only rows before the hour count (a month row would include later hours); a row long
+    before the hour is still found."""
+    now = T0 + timedelta(days=10)
+    await async_update_statistics(hass, source, None, now)  # type: ignore[arg-type]
+    await async_wait_recording_done(hass)
+    stat = statistic_id(SPEC)
+    first = now - timedelta(days=30)
+    assert await async_sum_before(hass, stat, first) == 0.0
+    assert await async_sum_before(hass, stat, first + 3 * HOUR) == 1.5
+    # 20 days after the last row: beyond the first window, found in the next.
+    assert await async_sum_before(hass, stat, now + timedelta(days=20)) == 360.0

@@ -146,6 +146,9 @@ class EnergyHubCoordinator(DataUpdateCoordinator[Any]):
         else:
             self.history_failures = 0
             when = self.source.next_history(now)
+            # History can change readings (the latest consumption reading, say).
+            self._compute(self.data, dt_util.utcnow())
+            self.async_update_listeners()
         finally:
             self._history_running = False
         if when is not None:

@@ -36,6 +36,8 @@ HOUR = timedelta(hours=1)
 REWRITE = timedelta(days=7)
 #: Rows per recorder job.
 CHUNK = 24 * 31
+#: How far back to look for the sum before a rewrite: nearly always the first window.
+SUM_LOOKBACK_DAYS = (15, 400, 4000)
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,16 +85,24 @@ async def async_last_stored(hass: HomeAssistant, stat_id: str) -> Stored | None:
 
 
 async def async_sum_before(hass: HomeAssistant, stat_id: str, hour: datetime) -> float:
-    """The running sum at the last stored hour before ``hour`` (0 when there is none)."""
+    """The running sum at the last stored hour before ``hour`` (0 when there is none).
+
+    Hourly rows only, in widening windows: a day, week or month row would also sum the hours
+    after ``hour`` in its period.
+    """
     instance = get_instance(hass)
-    for start, period in (
-        (hour - REWRITE - REWRITE, "hour"),
-        (datetime(2000, 1, 1, tzinfo=UTC), "month"),
-    ):
+    for days in SUM_LOOKBACK_DAYS:
         rows: dict[str, list[Any]] = await instance.async_add_executor_job(
-            statistics_during_period, hass, start, hour, {stat_id}, period, None, {"sum"}
+            statistics_during_period,
+            hass,
+            hour - timedelta(days=days),
+            hour,
+            {stat_id},
+            "hour",
+            None,
+            {"sum"},
         )
-        if found := rows.get(stat_id):
+        if found := [row for row in rows.get(stat_id, []) if row["start"] < hour.timestamp()]:
             return float(found[-1].get("sum") or 0.0)
     return 0.0
 
@@ -145,9 +155,8 @@ async def async_update_statistics(
         stored = [await async_last_stored(hass, statistic_id(spec)) for spec in specs]
         starts = [max(last.start + HOUR - REWRITE, horizon) if last else horizon for last in stored]
         since = min(starts)
-    series = await source.async_history(data, since, now)
     written: dict[str, int] = {}
-    for one in series:
+    async for one in source.async_history(data, since, now):
         kept = HistorySeries(
             spec=one.spec, hours={h: v for h, v in one.hours.items() if h >= since}
         )

@@ -5,7 +5,7 @@ A source turns one vendor's API into devices and readings. Everything above ``so
 """
 
 from abc import ABC, abstractmethod
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 import os
@@ -135,6 +135,11 @@ class FlowError(Exception):
         self.placeholders = dict(placeholders or {})
 
 
+async def _no_history() -> AsyncIterator[HistorySeries]:
+    return
+    yield  # an async generator that yields nothing
+
+
 class Source[DataT](ABC):
     """A source adapter: builds its client, fetches, and says what it fetched means."""
 
@@ -240,11 +245,15 @@ class Source[DataT](ABC):
         """The statistics this source backfills; empty when it has no history."""
         return []
 
-    async def async_history(
+    def async_history(
         self, data: DataT, since: datetime, now: datetime
-    ) -> list[HistorySeries]:
-        """Hourly history from ``since`` (on the hour) to what the vendor has; raises api errors."""
-        return []
+    ) -> AsyncIterator[HistorySeries]:
+        """Hourly history from ``since`` (on the hour) to what the vendor has; raises api errors.
+
+        An async iterator: each series yielded is written before the next is fetched, so a
+        failure part-way keeps what came before it.
+        """
+        return _no_history()
 
     def next_history(self, now: datetime) -> datetime | None:
         """When to look for new history next; None when the source has none."""
