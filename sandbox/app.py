@@ -21,12 +21,12 @@ from typing import Any, Final
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
-from . import carbon_intensity
+from . import aretas, carbon_intensity, elexon, octopus, xolta
 from .common import Clock, json_response, status_line, utc_now
 from .faults import DEFAULT_RETRY_AFTER, Fault, FaultKind, fault_middleware
 from .state import STATE_KEY, MountedVendor, RequestLog, SandboxState, VendorModule
 
-VENDORS: Final[Sequence[VendorModule]] = (carbon_intensity,)
+VENDORS: Final[Sequence[VendorModule]] = (carbon_intensity, elexon, octopus, xolta, aretas)
 """Every emulated vendor; a new vendor is a module here and one entry in this tuple."""
 
 ADMIN_PREFIX: Final = "/_admin"
