@@ -32,7 +32,9 @@ async def sandbox(
 ) -> AsyncIterator[Sandbox]:
     """The sandbox on a free loopback port; every vendor URL points at it."""
     freezer.move_to(START)
-    async with TestClient(TestServer(create_app(clock=dt_util.utcnow), host="127.0.0.1", access_log=None)) as client:
+    async with TestClient(
+        TestServer(create_app(clock=dt_util.utcnow), host="127.0.0.1", access_log=None)
+    ) as client:
         monkeypatch.setenv("ENERGY_HUB_SANDBOX_URL", str(client.make_url("")).rstrip("/"))
         yield client
 

@@ -2,6 +2,7 @@
 
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
+import itertools
 from typing import Any
 
 from freezegun.api import FrozenDateTimeFactory
@@ -133,7 +134,7 @@ async def test_resume_rewrites_a_week_and_lands_corrections(
     assert by_hour[corrected][1:] == (3.0, 339.0)
     assert rows[-1] == (later - HOUR, 0.5, 365.0)
     # Continuous: each sum is the previous sum plus this hour's amount.
-    for before, after in zip(rows, rows[1:], strict=False):
+    for before, after in itertools.pairwise(rows):
         assert after[2] == pytest.approx(before[2] + after[1])
 
 

@@ -9,9 +9,11 @@ from typing import Final
 
 from homeassistant.components.binary_sensor.const import BinarySensorDeviceClass
 from homeassistant.components.sensor import SensorDeviceClass, SensorStateClass
-from homeassistant.const import PERCENTAGE, EntityCategory, Platform
+from homeassistant.const import PERCENTAGE, EntityCategory, Platform, UnitOfPower
 
 UNIT_CARBON_INTENSITY: Final = "gCO2/kWh"
+#: Wholesale and imbalance prices, as the GB market quotes them.
+UNIT_GBP_PER_MWH: Final = "GBP/MWh"
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -55,6 +57,38 @@ KNOWN_FUELS: Final = (
 MINOR_FUELS: Final = frozenset({"coal", "hydro", "other", "storage"})
 
 
+#: Fuel types of transmission-metered generation (Elexon's codes, lower case); any other fuel
+#: is reported as ``generation_fuel``.
+GENERATION_FUELS: Final = (
+    "biomass",
+    "ccgt",
+    "coal",
+    "npshyd",
+    "nuclear",
+    "ocgt",
+    "oil",
+    "other",
+    "ps",
+    "solar",
+    "wind",
+)
+#: Generation sensors disabled until the user enables them: small or rarely running.
+MINOR_GENERATION_FUELS: Final = frozenset({"coal", "npshyd", "ocgt", "oil", "other", "ps"})
+#: GB interconnectors by link name; a link not listed is reported as ``interconnector``.
+INTERCONNECTORS: Final = (
+    "britned",
+    "east_west",
+    "eleclink",
+    "greenlink",
+    "ifa",
+    "ifa2",
+    "moyle",
+    "nemo_link",
+    "north_sea_link",
+    "viking_link",
+)
+
+
 def _share(key: str, *, enabled: bool = True) -> Metric:
     return Metric(
         key=key,
@@ -62,6 +96,23 @@ def _share(key: str, *, enabled: bool = True) -> Metric:
         unit=PERCENTAGE,
         precision=1,
         enabled_default=enabled,
+    )
+
+
+def _power_mw(key: str, *, enabled: bool = True) -> Metric:
+    return Metric(
+        key=key,
+        device_class=SensorDeviceClass.POWER,
+        state_class=SensorStateClass.MEASUREMENT,
+        unit=UnitOfPower.MEGA_WATT,
+        precision=0,
+        enabled_default=enabled,
+    )
+
+
+def _price_per_mwh(key: str) -> Metric:
+    return Metric(
+        key=key, state_class=SensorStateClass.MEASUREMENT, unit=UNIT_GBP_PER_MWH, precision=2
     )
 
 
@@ -90,6 +141,19 @@ _METRICS: Final[tuple[Metric, ...]] = (
         precision=0,
     ),
     Metric(key="greenest_window_active", platform=Platform.BINARY_SENSOR),
+    *(
+        _power_mw(f"generation_{fuel}", enabled=fuel not in MINOR_GENERATION_FUELS)
+        for fuel in GENERATION_FUELS
+    ),
+    _power_mw("generation_fuel", enabled=False),
+    *(_power_mw(f"interconnector_{link}") for link in INTERCONNECTORS),
+    _power_mw("interconnector"),
+    _power_mw("total_generation"),
+    _power_mw("national_demand"),
+    _price_per_mwh("system_buy_price"),
+    _price_per_mwh("system_sell_price"),
+    _price_per_mwh("market_index_price"),
+    Metric(key="settlement_period", entity_category=EntityCategory.DIAGNOSTIC),
     Metric(
         key="last_retrieved",
         device_class=SensorDeviceClass.TIMESTAMP,
@@ -97,9 +161,39 @@ _METRICS: Final[tuple[Metric, ...]] = (
     ),
 )
 
-METRICS: Final[dict[str, Metric]] = {metric.key: metric for metric in _METRICS}
+
+# --- rates (tariff and Octopus sources) ------------------------------------------------------
+def _price(key: str) -> Metric:
+    """A price per kWh (or per day); the unit comes with the reading (its currency)."""
+    return Metric(key=key, state_class=SensorStateClass.MEASUREMENT, precision=4)
+
+
+RATE_METRICS: Final[tuple[Metric, ...]] = (
+    Metric(
+        key="rate_current",
+        state_class=SensorStateClass.MEASUREMENT,
+        precision=4,
+        unrecorded_attributes=frozenset({"rates_today", "rates_tomorrow"}),
+    ),
+    _price("rate_next"),
+    _price("rate_previous"),
+    _price("rate_min_today"),
+    _price("rate_max_today"),
+    _price("rate_average_today"),
+    _price("standing_charge"),
+    Metric(key="rate_next_start", device_class=SensorDeviceClass.TIMESTAMP),
+    Metric(key="cheapest_rate_now", platform=Platform.BINARY_SENSOR),
+    Metric(key="tariff_code", entity_category=EntityCategory.DIAGNOSTIC),
+    Metric(
+        key="latest_reading",
+        device_class=SensorDeviceClass.TIMESTAMP,
+        entity_category=EntityCategory.DIAGNOSTIC,
+    ),
+)
+
+METRICS: Final[dict[str, Metric]] = {metric.key: metric for metric in (*_METRICS, *RATE_METRICS)}
 
 #: Attribute names kept out of the recorder, whichever entity carries them.
 UNRECORDED_ATTRIBUTES: Final[frozenset[str]] = frozenset().union(
-    *(metric.unrecorded_attributes for metric in _METRICS)
+    *(metric.unrecorded_attributes for metric in METRICS.values())
 )

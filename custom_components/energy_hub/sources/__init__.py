@@ -4,7 +4,11 @@ from typing import Any, Final
 
 from .base import Source
 from .carbon_intensity import CarbonIntensitySource
+from .elexon import ElexonSource
+from .octopus import OctopusSource
+from .tariff import TariffSource
 
 SOURCES: Final[dict[str, type[Source[Any]]]] = {
-    source.key: source for source in (CarbonIntensitySource,)
+    source.key: source
+    for source in (CarbonIntensitySource, ElexonSource, OctopusSource, TariffSource)
 }

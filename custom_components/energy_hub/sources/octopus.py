@@ -1,0 +1,743 @@
+"""Octopus Energy: live rates per meter, and half-hourly consumption and cost as statistics.
+
+Requests are the scarce resource (about 30 a day for a whole account). So:
+- rates and standing charges are kept per tariff with the span they cover, and only spans
+  not held are fetched: normally once a day, plus tomorrow's Agile prices after 16:00 UK time;
+- the account is refreshed every 6 hours;
+- consumption is fetched only when a new day of it can have been published, by the history
+  run, which prices it from the held rates.
+Rate sensors move at every rate edge from held data, with no request.
+
+Times are UTC; "the day" (standing charges, today's rates) is the UK day.
+"""
+
+import asyncio
+from bisect import bisect_right
+from collections.abc import AsyncIterator, Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+import re
+from typing import Any, ClassVar
+from zoneinfo import ZoneInfo
+
+import aiohttp
+from homeassistant.core import HomeAssistant
+from homeassistant.data_entry_flow import section
+from homeassistant.helpers import selector
+import voluptuous as vol
+
+from ..api.errors import ApiAuthError, ApiError, ApiNotFoundError
+from ..api.octopus import (
+    DEFAULT_BASE_URL,
+    Account,
+    ConsumptionInterval,
+    Fuel,
+    MeterPoint,
+    OctopusClient,
+    Rate as OctopusRate,
+    RateRegister,
+    parse_tariff_code,
+    rate_at,
+)
+from ..const import CONF_ADVANCED, CONF_BASE_URL, CONF_SOURCE
+from .base import (
+    DeviceSpec,
+    EntrySpec,
+    FlowError,
+    FormSpec,
+    HistorySeries,
+    Reading,
+    Source,
+    StatisticSpec,
+    configured_base_url,
+    resolve_base_url,
+)
+from .rates import Rate, local_day, next_change, rate_readings
+
+KEY = "octopus"
+CONF_API_KEY = "api_key"
+CONF_ACCOUNT_NUMBER = "account_number"
+CONF_BACKFILL_DAYS = "backfill_days"
+CONF_CALORIFIC_VALUE = "gas_calorific_value"
+CONF_GAS_UNIT = "gas_meter_unit"
+DEFAULT_BACKFILL_DAYS = 365
+MAX_BACKFILL_DAYS = 3 * 365
+DEFAULT_CALORIFIC_VALUE = 39.5
+GAS_UNITS = ("m3", "kwh")
+#: m³ -> kWh: volume correction factor, and MJ per kWh.
+VOLUME_CORRECTION = 1.02264
+MJ_PER_KWH = 3.6
+
+UK = ZoneInfo("Europe/London")
+HALF_HOUR = timedelta(minutes=30)
+HOUR = timedelta(hours=1)
+ACCOUNT_REFRESH = timedelta(hours=6)
+RATE_RETRY = timedelta(minutes=30)
+#: Open-ended prices (fixed tariffs) are re-checked daily: a price change is a new row.
+OPEN_ENDED_TRUST = timedelta(days=1)
+#: Day-ahead prices are published around 16:00 UK time.
+DAY_AHEAD_HOUR = 16
+#: Consumption of a day is looked for this long after the day ends.
+CONSUMPTION_DELAY = timedelta(minutes=30)
+CONSUMPTION_RETRY = timedelta(hours=2)
+CONSUMPTION_RETRY_MAX = timedelta(hours=12)
+_ACCOUNT = re.compile(r"^A-[A-Z0-9]{8}$")
+#: Price this many half-hours, then give the event loop a turn.
+YIELD_EVERY = 2000
+
+
+def pence_to_pounds(pence: float) -> float:
+    """Octopus prices are pence; sensors and statistics use pounds."""
+    return round(pence / 100, 6)
+
+
+@dataclass(slots=True)
+class RateStore:
+    """One tariff's unit rates or standing charges, and the spans already fetched."""
+
+    rows: dict[datetime, OctopusRate] = field(default_factory=dict)
+    covered: list[tuple[datetime, datetime]] = field(default_factory=list)
+    last_attempt: datetime | None = None
+    #: When a fetch last brought rows reaching further than what was held.
+    last_extended: datetime | None = None
+    #: Open-ended prices (fixed tariffs) are held until then: a price change is a new row.
+    expires: datetime | None = None
+    _order: list[OctopusRate] | None = field(default=None, repr=False)
+    _starts: list[datetime] = field(default_factory=list, repr=False)
+
+    def gaps(self, start: datetime, end: datetime) -> list[tuple[datetime, datetime]]:
+        """Parts of [start, end) not covered yet."""
+        gaps: list[tuple[datetime, datetime]] = []
+        cursor = start
+        for span_start, span_end in sorted(self.covered):
+            if span_end <= cursor:
+                continue
+            if span_start >= end:
+                break
+            if span_start > cursor:
+                gaps.append((cursor, span_start))
+            cursor = max(cursor, span_end)
+        if cursor < end:
+            gaps.append((cursor, end))
+        return gaps
+
+    def covered_until(self, start: datetime) -> datetime:
+        """How far from ``start`` the held rows reach without a gap."""
+        gaps = self.gaps(start, start + timedelta(days=3660))
+        return gaps[0][0] if gaps else start + timedelta(days=3660)
+
+    def expire(self, now: datetime) -> None:
+        """Past ``expires``, open-ended prices are checked again: forget what was covered."""
+        if self.expires is not None and now >= self.expires:
+            self.covered.clear()
+            self.expires = None
+
+    def add(
+        self,
+        rows: Iterable[OctopusRate],
+        span: tuple[datetime, datetime],
+        now: datetime,
+        *,
+        empty_is_none: bool = False,
+    ) -> None:
+        """Keep fetched rows; the span counts as covered as far as the rows reach.
+
+        ``empty_is_none``: an empty answer means there are none (standing charges of an
+        export tariff), not that they are not published yet.
+        """
+        start, end = span
+        reach = start
+        rows = list(rows)
+        for row in rows:
+            self.rows[row.valid_from] = row
+            self._order = None
+            reach = max(reach, end if row.valid_to is None else min(row.valid_to, end))
+        if any(row.valid_to is None for row in rows) or (empty_is_none and not rows):
+            reach = end
+            self.expires = now + OPEN_ENDED_TRUST
+        if reach > start:
+            self.covered.append((start, reach))
+            self.last_extended = now
+
+    def _sorted(self) -> list[OctopusRate]:
+        """Rows by start, cached until rows change (a year of Agile is 17,520 rows)."""
+        if self._order is None or len(self._order) != len(self.rows):
+            self._order = sorted(self.rows.values(), key=lambda r: r.valid_from)
+            self._starts = [row.valid_from for row in self._order]
+        return self._order
+
+    def value_at(self, at: datetime) -> float | None:
+        """Price in pence at ``at``, inc VAT: the latest-starting row that covers it."""
+        order = self._sorted()
+        index = bisect_right(self._starts, at) - 1
+        if index >= 0 and order[index].covers(at):
+            return order[index].value_inc_vat
+        row = rate_at(order[: index + 1], at)  # rare: an older open-ended row
+        return row.value_inc_vat if row else None
+
+    def rates(self, start: datetime, end: datetime) -> list[Rate]:
+        """Held rows overlapping [start, end) as pounds, clipped to what is covered."""
+        out: list[Rate] = []
+        ordered = self._sorted()
+        first = max(0, bisect_right(self._starts, start) - 1)
+        for index in range(first, len(ordered)):
+            row = ordered[index]
+            if row.valid_from >= end:
+                break
+            row_end = row.valid_to
+            if row_end is None:  # open-ended: until the next row or the end asked for
+                row_end = ordered[index + 1].valid_from if index + 1 < len(ordered) else end
+            lo, hi = max(row.valid_from, start), min(row_end, end)
+            if lo < hi:
+                out.append(Rate(lo, hi, pence_to_pounds(row.value_inc_vat)))
+        return out
+
+    def prune(self, before: datetime) -> None:
+        """Forget rows that ended before ``before`` (memory stays small after a backfill)."""
+        for key, row in list(self.rows.items()):
+            if row.valid_to is not None and row.valid_to < before:
+                del self.rows[key]
+                self._order = None
+        self.covered = [(max(s, before), e) for s, e in self.covered if e > before]
+
+
+@dataclass(frozen=True, slots=True)
+class Meter:
+    """A meter point as Energy Hub shows it."""
+
+    key: str  # import_<mpan>, export_<mpan>, gas_<mprn>
+    kind: str  # import, export, gas
+    identifier: str  # MPAN or MPRN
+    point: MeterPoint
+
+    @property
+    def fuel(self) -> Fuel:
+        """Electricity or gas."""
+        return Fuel.GAS if self.kind == "gas" else Fuel.ELECTRICITY
+
+    def tariff_at(self, at: datetime) -> str | None:
+        """The tariff code of the agreement in force at ``at``."""
+        agreement = self.point.agreement_at(at)
+        return agreement.tariff_code if agreement else None
+
+
+@dataclass(slots=True)
+class OctopusData:
+    """What the source holds: the account and when things were last fetched."""
+
+    account: Account
+    account_fetched: datetime
+    meters: list[Meter]
+    retrieved: datetime
+    #: End of the latest consumption interval held, per meter key.
+    latest_reading: dict[str, datetime] = field(default_factory=dict)
+
+
+def meters_of(account: Account) -> list[Meter]:
+    """The current property's meter points: import, export, gas."""
+    prop = account.current_property
+    if prop is None:
+        return []
+    meters = [
+        Meter(
+            key=f"{'export' if p.is_export else 'import'}_{p.mpan}",
+            kind="export" if p.is_export else "import",
+            identifier=p.mpan,
+            point=p,
+        )
+        for p in prop.electricity_meter_points
+    ]
+    meters += [
+        Meter(key=f"gas_{p.mprn}", kind="gas", identifier=p.mprn, point=p)
+        for p in prop.gas_meter_points
+    ]
+    return meters
+
+
+def _kinds(meter: Meter) -> tuple[str, ...]:
+    """Export tariffs have unit rates only; import and gas also a standing charge."""
+    return ("unit",) if meter.kind == "export" else ("unit", "standing")
+
+
+def _client(session: aiohttp.ClientSession, data: Mapping[str, Any]) -> OctopusClient:
+    return OctopusClient(
+        session,
+        resolve_base_url(KEY, DEFAULT_BASE_URL, configured_base_url(data)),
+        api_key=str(data[CONF_API_KEY]),
+    )
+
+
+def _account_number(raw: Any) -> str:
+    number = str(raw or "").strip().upper()
+    if not _ACCOUNT.match(number):
+        raise FlowError("invalid_account_number", CONF_ACCOUNT_NUMBER)
+    return number
+
+
+async def _check(client: OctopusClient, number: str) -> Account:
+    try:
+        return await client.account(number)
+    except ApiAuthError as err:
+        raise FlowError("invalid_auth", CONF_API_KEY) from err
+    except ApiNotFoundError as err:
+        raise FlowError("account_not_found", CONF_ACCOUNT_NUMBER) from err
+    except ApiError as err:
+        raise FlowError("cannot_connect") from err
+
+
+def _credentials() -> dict[Any, Any]:
+    return {
+        vol.Required(CONF_API_KEY): selector.TextSelector(
+            selector.TextSelectorConfig(type=selector.TextSelectorType.PASSWORD)
+        )
+    }
+
+
+class OctopusSource(Source[OctopusData]):
+    """An Octopus Energy account: one device per meter."""
+
+    key: ClassVar[str] = KEY
+    flow_steps: ClassVar[tuple[str, ...]] = (KEY,)
+    default_options: ClassVar[Mapping[str, Any]] = {
+        CONF_BACKFILL_DAYS: DEFAULT_BACKFILL_DAYS,
+        CONF_CALORIFIC_VALUE: DEFAULT_CALORIFIC_VALUE,
+        CONF_GAS_UNIT: "m3",
+    }
+
+    def __init__(
+        self,
+        session: aiohttp.ClientSession,
+        data: Mapping[str, Any],
+        options: Mapping[str, Any],
+    ) -> None:
+        """Client, account number and the per-tariff rate stores."""
+        super().__init__(session, data, options)
+        self.client = _client(session, data)
+        self.account_number = str(data[CONF_ACCOUNT_NUMBER])
+        self.history_horizon = timedelta(days=int(self.options[CONF_BACKFILL_DAYS]))
+        self.calorific_value = float(self.options[CONF_CALORIFIC_VALUE])
+        self.gas_in_m3 = self.options[CONF_GAS_UNIT] == "m3"
+        self._unit_rates: dict[str, RateStore] = {}
+        self._standing: dict[str, RateStore] = {}
+        self._history_misses = 0
+
+    # --- config flow -------------------------------------------------------------------
+    @classmethod
+    def flow_form(cls, step_id: str, user_input: Mapping[str, Any] | None) -> FormSpec:
+        """API key, account number; another server in the advanced section."""
+        return FormSpec(
+            step_id=step_id,
+            schema=vol.Schema(
+                {
+                    **_credentials(),
+                    vol.Required(CONF_ACCOUNT_NUMBER): selector.TextSelector(),
+                    vol.Required(CONF_ADVANCED): section(
+                        vol.Schema({vol.Optional(CONF_BASE_URL): selector.TextSelector()}),
+                        {"collapsed": True},
+                    ),
+                }
+            ),
+        )
+
+    @classmethod
+    async def async_flow_submit(
+        cls,
+        hass: HomeAssistant,
+        session: aiohttp.ClientSession,
+        step_id: str,
+        user_input: dict[str, Any],
+        state: dict[str, Any],
+    ) -> EntrySpec:
+        """The number's format first, then the account endpoint with the key."""
+        number = _account_number(user_input.get(CONF_ACCOUNT_NUMBER))
+        data: dict[str, Any] = {
+            CONF_SOURCE: KEY,
+            CONF_API_KEY: str(user_input[CONF_API_KEY]).strip(),
+            CONF_ACCOUNT_NUMBER: number,
+        }
+        if advanced := user_input.get(CONF_ADVANCED):
+            data[CONF_ADVANCED] = dict(advanced)
+        await _check(_client(session, data), number)
+        return EntrySpec(title=number, unique_id=f"{KEY}_{number.lower()}", data=data)
+
+    @classmethod
+    def credentials_schema(cls) -> vol.Schema:
+        """A new API key."""
+        return vol.Schema(_credentials())
+
+    @classmethod
+    async def async_credentials_submit(
+        cls,
+        hass: HomeAssistant,
+        session: aiohttp.ClientSession,
+        data: Mapping[str, Any],
+        user_input: dict[str, Any],
+    ) -> tuple[str, dict[str, Any]]:
+        """The new key must open the same account."""
+        updates = {CONF_API_KEY: str(user_input[CONF_API_KEY]).strip()}
+        number = str(data[CONF_ACCOUNT_NUMBER])
+        await _check(_client(session, {**data, **updates}), number)
+        return f"{KEY}_{number.lower()}", updates
+
+    @classmethod
+    def options_schema(cls) -> vol.Schema:
+        """Backfill horizon and gas conversion."""
+        return vol.Schema(
+            {
+                vol.Required(CONF_BACKFILL_DAYS): selector.NumberSelector(
+                    selector.NumberSelectorConfig(
+                        min=1,
+                        max=MAX_BACKFILL_DAYS,
+                        step=1,
+                        unit_of_measurement="days",
+                        mode=selector.NumberSelectorMode.BOX,
+                    )
+                ),
+                vol.Required(CONF_CALORIFIC_VALUE): selector.NumberSelector(
+                    selector.NumberSelectorConfig(
+                        min=30,
+                        max=50,
+                        step=0.1,
+                        unit_of_measurement="MJ/m³",
+                        mode=selector.NumberSelectorMode.BOX,
+                    )
+                ),
+                vol.Required(CONF_GAS_UNIT): selector.SelectSelector(
+                    selector.SelectSelectorConfig(
+                        options=list(GAS_UNITS), translation_key=CONF_GAS_UNIT
+                    )
+                ),
+            }
+        )
+
+    @classmethod
+    def validate_options(cls, user_input: dict[str, Any]) -> dict[str, Any]:
+        """Whole days; numbers as numbers."""
+        return {
+            CONF_BACKFILL_DAYS: int(user_input[CONF_BACKFILL_DAYS]),
+            CONF_CALORIFIC_VALUE: float(user_input[CONF_CALORIFIC_VALUE]),
+            CONF_GAS_UNIT: str(user_input[CONF_GAS_UNIT]),
+        }
+
+    # --- rates -------------------------------------------------------------------------
+    def _store(self, kind: str, tariff: str) -> RateStore:
+        stores = self._unit_rates if kind == "unit" else self._standing
+        return stores.setdefault(tariff, RateStore())
+
+    async def _fetch(
+        self, kind: str, tariff: str, span: tuple[datetime, datetime], now: datetime
+    ) -> None:
+        """Fetch the parts of ``span`` not held yet for one tariff."""
+        store = self._store(kind, tariff)
+        store.expire(now)
+        for gap_start, gap_end in store.gaps(*span):
+            store.last_attempt = now
+            register = (
+                RateRegister.DAY
+                if parse_tariff_code(tariff).is_dual_register
+                else RateRegister.STANDARD
+            )
+            if kind == "unit":
+                rows = await self.client.unit_rates(tariff, gap_start, gap_end, register=register)
+            else:
+                rows = await self.client.standing_charges(tariff, gap_start, gap_end)
+            store.add(rows, (gap_start, gap_end), now, empty_is_none=kind == "standing")
+
+    def _window(self, now: datetime) -> tuple[datetime, datetime]:
+        """Yesterday to the end of tomorrow, UK days."""
+        today_start, today_end = local_day(now, UK)
+        return local_day(today_start - HOUR, UK)[0], local_day(today_end + HOUR, UK)[1]
+
+    def _rates_due(self, store: RateStore, now: datetime) -> datetime:
+        """When a tariff's held rates next need a fetch.
+
+        Held through tomorrow: when the window moves on (or open-ended prices expire).
+        Running out within the hour: now (at most every 30 minutes). Otherwise tomorrow's
+        prices are due at 16:00 UK: once they came, the next are due at tomorrow's 16:00;
+        until they come, every 30 minutes.
+        """
+        retry = store.last_attempt + RATE_RETRY if store.last_attempt else now
+        if store.expires is not None and now >= store.expires:
+            return max(retry, store.expires)
+        start, end = self._window(now)
+        reach = store.covered_until(start)
+        candidates = [store.expires] if store.expires is not None else []
+        if reach >= end:
+            return min([*candidates, local_day(now, UK)[1]])
+        if reach <= now + HOUR:
+            return max(retry, now)
+        today_start = local_day(now, UK)[0].astimezone(UK)
+        day_ahead = today_start.replace(hour=DAY_AHEAD_HOUR).astimezone(UTC)
+        if store.last_extended is not None and store.last_extended >= day_ahead:
+            tomorrow = (today_start + timedelta(days=1, hours=3)).replace(hour=DAY_AHEAD_HOUR)
+            return min([*candidates, tomorrow.astimezone(UTC)])
+        return min([*candidates, max(retry, day_ahead)])
+
+    # --- runtime -----------------------------------------------------------------------
+    @property
+    def request_count(self) -> int:
+        """Requests made by this source's client."""
+        return self.client.request_count
+
+    async def async_update(self, previous: OctopusData | None, now: datetime) -> OctopusData:
+        """Account every 6 hours; rates and standing charges only where not held."""
+        if previous is None or now - previous.account_fetched >= ACCOUNT_REFRESH:
+            account = await self.client.account(self.account_number)
+            data = OctopusData(
+                account=account,
+                account_fetched=now,
+                meters=meters_of(account),
+                retrieved=now,
+                latest_reading=dict(previous.latest_reading) if previous else {},
+            )
+        else:
+            data = previous
+            data.retrieved = now
+        start, end = self._window(now)
+        for meter in data.meters:
+            for tariff in {meter.tariff_at(now), meter.tariff_at(end - HOUR)} - {None}:
+                assert tariff is not None
+                for kind in _kinds(meter):
+                    if self._rates_due(self._store(kind, tariff), now) <= now:
+                        await self._fetch(kind, tariff, (start, end), now)
+        return data
+
+    def next_update(self, data: OctopusData, now: datetime) -> datetime:
+        """The account refresh or the next rates that are due, whichever comes first."""
+        due = [data.account_fetched + ACCOUNT_REFRESH]
+        for meter in data.meters:
+            if tariff := meter.tariff_at(now):
+                due += [self._rates_due(self._store(kind, tariff), now) for kind in _kinds(meter)]
+        return max(min(due), now + timedelta(minutes=1))
+
+    def next_tick(self, data: OctopusData, now: datetime) -> datetime | None:
+        """The next rate edge of any meter, or the next UK midnight."""
+        start, end = self._window(now)
+        edges = [local_day(now, UK)[1]]
+        for meter in data.meters:
+            tariff = meter.tariff_at(now)
+            if tariff and (edge := next_change(self._store("unit", tariff).rates(start, end), now)):
+                edges.append(edge)
+        return min(edges)
+
+    def devices(self, data: OctopusData) -> list[DeviceSpec]:
+        """A device per meter, named by kind and the identifier's last digits."""
+        names = {"import": "Electricity import", "export": "Electricity export", "gas": "Gas"}
+        return [
+            DeviceSpec(
+                key=meter.key,
+                name=f"Octopus {names[meter.kind].lower()} {meter.identifier[-4:]}",
+                manufacturer="Octopus Energy",
+                model=f"{names[meter.kind]} meter",
+                serial_number=meter.point.serial_numbers[-1]
+                if meter.point.serial_numbers
+                else None,
+                service=True,
+                configuration_url="https://octopus.energy/dashboard/",
+            )
+            for meter in data.meters
+        ]
+
+    def readings(self, data: OctopusData, now: datetime) -> list[Reading]:
+        """Rates, standing charge, tariff code, when data was retrieved and the latest reading."""
+        start, end = self._window(now)
+        out: list[Reading] = []
+        for meter in data.meters:
+            tariff = meter.tariff_at(now)
+            rates = self._store("unit", tariff).rates(start, end) if tariff else []
+            readings = rate_readings(rates, now, UK, device=meter.key, unit="GBP/kWh")
+            today = local_day(now, UK)
+            time_of_use = (
+                len({r.value for r in rates if r.end > today[0] and r.start < today[1]}) > 1
+            )
+            out += [r for r in readings if time_of_use or r.metric != "cheapest_rate_now"]
+            if "standing" in _kinds(meter):
+                standing = self._store("standing", tariff).value_at(now) if tariff else None
+                out.append(
+                    Reading(
+                        metric="standing_charge",
+                        device=meter.key,
+                        value=pence_to_pounds(standing) if standing is not None else None,
+                        unit="GBP/day",
+                    )
+                )
+            out += [
+                Reading(metric="tariff_code", device=meter.key, value=tariff),
+                Reading(metric="last_retrieved", device=meter.key, value=data.retrieved),
+                Reading(
+                    metric="latest_reading",
+                    device=meter.key,
+                    value=data.latest_reading.get(meter.key),
+                ),
+            ]
+        return out
+
+    # --- history -----------------------------------------------------------------------
+    def _specs(self, meter: Meter) -> list[StatisticSpec]:
+        base = f"{KEY}_{meter.identifier}"
+        if meter.kind == "gas":
+            # Volume only where the meter reports it: a statistic never written would hold
+            # every later run back to the horizon.
+            volume = [
+                StatisticSpec(
+                    key=f"{base}_gas_volume",
+                    name=f"Octopus gas {meter.identifier} volume",
+                    unit="m³",
+                    unit_class="volume",
+                )
+            ]
+            return [
+                StatisticSpec(
+                    key=f"{base}_gas_energy",
+                    name=f"Octopus gas {meter.identifier} energy",
+                    unit="kWh",
+                    unit_class="energy",
+                ),
+                *(volume if self.gas_in_m3 else []),
+                StatisticSpec(
+                    key=f"{base}_gas_cost",
+                    name=f"Octopus gas {meter.identifier} cost",
+                    unit="GBP",
+                    unit_class=None,
+                ),
+            ]
+        money = "cost" if meter.kind == "import" else "compensation"
+        return [
+            StatisticSpec(
+                key=f"{base}_{meter.kind}_energy",
+                name=f"Octopus {meter.kind} {meter.identifier} energy",
+                unit="kWh",
+                unit_class="energy",
+            ),
+            StatisticSpec(
+                key=f"{base}_{meter.kind}_{money}",
+                name=f"Octopus {meter.kind} {meter.identifier} {money}",
+                unit="GBP",
+                unit_class=None,
+            ),
+        ]
+
+    def statistic_specs(self, data: OctopusData) -> list[StatisticSpec]:
+        """Energy and money per meter (and gas volume)."""
+        return [spec for meter in data.meters for spec in self._specs(meter)]
+
+    async def _consumption(
+        self, meter: Meter, since: datetime, now: datetime
+    ) -> list[ConsumptionInterval]:
+        by_start: dict[datetime, ConsumptionInterval] = {}
+        fetch = (
+            self.client.gas_consumption
+            if meter.kind == "gas"
+            else self.client.electricity_consumption
+        )
+        for serial in meter.point.serial_numbers:
+            for interval in await fetch(meter.identifier, serial, since, now):
+                by_start.setdefault(interval.interval_start, interval)
+        return [by_start[key] for key in sorted(by_start)]
+
+    async def async_history(
+        self, data: OctopusData, since: datetime, now: datetime
+    ) -> AsyncIterator[HistorySeries]:
+        """Consumption since ``since``, priced with the held (or fetched) rates, per hour.
+
+        Meter by meter: what was yielded is written even if a later meter fails.
+        """
+        found_new = False
+        for meter in data.meters:
+            intervals = await self._consumption(meter, since, now)
+            if not intervals:
+                continue
+            latest = intervals[-1].interval_end
+            found_new |= latest > data.latest_reading.get(meter.key, since)
+            data.latest_reading[meter.key] = max(latest, data.latest_reading.get(meter.key, latest))
+            # Each tariff's prices only for the days it applied (a tariff change halves a
+            # year of Agile pages).
+            spans: dict[str, tuple[datetime, datetime]] = {}
+            for interval in intervals:
+                if tariff := meter.tariff_at(interval.interval_start):
+                    lo, hi = spans.get(tariff, (interval.interval_start, interval.interval_end))
+                    spans[tariff] = (
+                        min(lo, interval.interval_start),
+                        max(hi, interval.interval_end),
+                    )
+            for tariff, (lo, hi) in spans.items():
+                window = (local_day(lo, UK)[0], local_day(hi - HALF_HOUR, UK)[1])
+                for kind in _kinds(meter):
+                    await self._fetch(kind, tariff, window, now)
+            for one in await self._series(meter, intervals):
+                yield one
+        self._history_misses = 0 if found_new else self._history_misses + 1
+        keep = now - timedelta(days=9)
+        for store in (*self._unit_rates.values(), *self._standing.values()):
+            store.prune(keep)
+
+    async def _series(
+        self, meter: Meter, intervals: list[ConsumptionInterval]
+    ) -> list[HistorySeries]:
+        energy: dict[datetime, float] = {}
+        volume: dict[datetime, float] = {}
+        money: dict[datetime, float] = {}
+        for count, interval in enumerate(intervals, start=1):
+            if count % YIELD_EVERY == 0:
+                await asyncio.sleep(0)  # a year is 17,520 half-hours: let the loop breathe
+            hour = interval.interval_start.replace(minute=0, second=0, microsecond=0)
+            amount = interval.consumption
+            if meter.kind == "gas" and self.gas_in_m3:
+                volume[hour] = volume.get(hour, 0.0) + amount
+                amount = amount * VOLUME_CORRECTION * self.calorific_value / MJ_PER_KWH
+            energy[hour] = energy.get(hour, 0.0) + amount
+            tariff = meter.tariff_at(interval.interval_start)
+            price = (
+                self._store("unit", tariff).value_at(interval.interval_start) if tariff else None
+            )
+            money[hour] = money.get(hour, 0.0) + (
+                amount * pence_to_pounds(price) if price is not None else 0.0
+            )
+        if meter.kind != "export":
+            # The day's standing charge lands in the hour that holds UK midnight.
+            days = {local_day(interval.interval_start, UK)[0] for interval in intervals}
+            for day in days:
+                tariff = meter.tariff_at(day)
+                charge = self._store("standing", tariff).value_at(day) if tariff else None
+                if charge is not None:
+                    money[day] = money.get(day, 0.0) + pence_to_pounds(charge)
+        specs = self._specs(meter)
+        out = [
+            HistorySeries(spec=specs[0], hours={h: round(v, 6) for h, v in energy.items()}),
+            HistorySeries(spec=specs[-1], hours={h: round(v, 6) for h, v in money.items()}),
+        ]
+        if meter.kind == "gas" and self.gas_in_m3:
+            out.append(
+                HistorySeries(spec=specs[1], hours={h: round(v, 6) for h, v in volume.items()})
+            )
+        return out
+
+    def next_history(self, now: datetime) -> datetime | None:
+        """After the next UK day has ended and been published; back off while nothing comes."""
+        if self._history_misses:
+            delay: timedelta = CONSUMPTION_RETRY * 2 ** (self._history_misses - 1)
+            return now + min(delay, CONSUMPTION_RETRY_MAX)
+        return max(local_day(now, UK)[1] + CONSUMPTION_DELAY, now + HALF_HOUR)
+
+    def diagnostics(self, data: OctopusData | None) -> dict[str, Any]:
+        """Meters, tariffs and what is held; identifiers are redacted by the caller."""
+        if data is None:
+            return {}
+        return {
+            "meters": [
+                {
+                    "kind": meter.kind,
+                    "tariff": meter.tariff_at(data.retrieved),
+                    "agreements": len(meter.point.agreements),
+                    "latest_reading": (
+                        data.latest_reading[meter.key].isoformat()
+                        if meter.key in data.latest_reading
+                        else None
+                    ),
+                }
+                for meter in data.meters
+            ],
+            "unit_rate_rows": {t: len(s.rows) for t, s in self._unit_rates.items()},
+            "standing_charge_rows": {t: len(s.rows) for t, s in self._standing.items()},
+            "account_fetched": data.account_fetched.isoformat(),
+        }
