@@ -150,13 +150,21 @@ class EnergyHubOptionsFlow(OptionsFlowWithReload):
     async def async_step_init(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """One form with the source's options."""
         source = SOURCES[self.config_entry.data[CONF_SOURCE]]
+        errors: dict[str, str] = {}
+        placeholders: dict[str, str] = {}
         if user_input is not None:
-            return self.async_create_entry(data=user_input)
+            try:
+                return self.async_create_entry(data=source.validate_options(user_input))
+            except FlowError as err:
+                errors[err.field] = err.error
+                placeholders = err.placeholders
         schema = source.options_schema()
-        assert schema is not None
+        assert schema is not None  # only offered for sources with options
         return self.async_show_form(
             step_id="init",
             data_schema=self.add_suggested_values_to_schema(
-                schema, {**source.default_options, **self.config_entry.options}
+                schema, user_input or {**source.default_options, **self.config_entry.options}
             ),
+            errors=errors,
+            description_placeholders=placeholders,
         )
