@@ -1,9 +1,11 @@
 """Drive a running scripts/develop Home Assistant as the UI would: onboard, add a source.
 
     .venv/bin/python scripts/smoke.py carbon_intensity '{"postcode": "BS16", "advanced": {}}'
+    .venv/bin/python scripts/smoke.py octopus \
+        '{"api_key": "sk_live_sandbox", "account_number": "A-1B2C3D4E", "advanced": {}}' octopus
 
 Prints the flow's steps, the entry created and the states of its entities. Uses only the
-REST calls the frontend makes; talks only to 127.0.0.1. Keeps its token in config/.smoke_token.
+REST calls the frontend makes; talks only to 127.0.0.1. Keeps a refresh token in config/.smoke_token.
 """
 
 import json
@@ -39,8 +41,21 @@ def call(method: str, path: str, body: Any = None, token: str | None = None, for
 
 def token() -> str:
     """Onboard on first use (user dev/dev), else reuse the stored token."""
-    if TOKEN_FILE.exists():
-        return TOKEN_FILE.read_text().strip()
+    if TOKEN_FILE.exists():  # a refresh token: trade it for a fresh access token
+        try:
+            tokens = call("POST", "/auth/token", {
+                "grant_type": "refresh_token", "refresh_token": TOKEN_FILE.read_text().strip(),
+                "client_id": CLIENT_ID,
+            }, form=True)
+            return str(tokens["access_token"])
+        except urllib.error.HTTPError:
+            pass
+    try:
+        onboarded = call("GET", "/api/onboarding")
+    except urllib.error.HTTPError:  # 404 once onboarding is over
+        onboarded = []
+    if not any(step["step"] == "user" and not step["done"] for step in onboarded):
+        return login()
     user = call("POST", "/api/onboarding/users", {
         "client_id": CLIENT_ID, "name": "Dev", "username": "dev", "password": "devdevdev",
         "language": "en",
@@ -55,9 +70,23 @@ def token() -> str:
             call("POST", f"/api/onboarding/{step}", body, token=access)
         except urllib.error.HTTPError as err:
             print(f"onboarding {step}: HTTP {err.code}")
-    # A long-lived token so later runs need no password.
-    TOKEN_FILE.write_text(access)
+    TOKEN_FILE.write_text(tokens["refresh_token"])  # later runs need no password
     return access
+
+
+def login() -> str:
+    """Log in as the user onboarding created, as the frontend's login page does."""
+    flow = call("POST", "/auth/login_flow", {
+        "client_id": CLIENT_ID, "handler": ["homeassistant", None], "redirect_uri": CLIENT_ID,
+    })
+    result = call("POST", f"/auth/login_flow/{flow['flow_id']}", {
+        "username": "dev", "password": "devdevdev", "client_id": CLIENT_ID,
+    })
+    tokens = call("POST", "/auth/token", {
+        "grant_type": "authorization_code", "code": result["result"], "client_id": CLIENT_ID,
+    }, form=True)
+    TOKEN_FILE.write_text(tokens["refresh_token"])
+    return str(tokens["access_token"])
 
 
 def main() -> None:
@@ -75,8 +104,9 @@ def main() -> None:
     entries = call("GET", "/api/config/config_entries/entry?domain=energy_hub", token=tok)
     for entry in entries:
         print("entry:", entry["title"], entry["state"])
+    match = sys.argv[3] if len(sys.argv) > 3 else "grid_"
     for state in call("GET", "/api/states", token=tok):
-        if state["entity_id"].split(".")[1].startswith(("great_britain_grid", "south_west", "east_midlands")) or "grid_" in state["entity_id"]:
+        if match in state["entity_id"]:
             unit = state["attributes"].get("unit_of_measurement", "")
             print(f"  {state['entity_id']} = {state['state']} {unit}")
 
