@@ -444,3 +444,20 @@ async def test_restart_mid_backfill_loses_nothing(
     assert sum(v[0] for v in volume.values()) == pytest.approx(
         sum(_truth_hour(GAS, h) for h in volume), abs=1e-5
     )
+
+
+async def test_diagnostics_hide_key_account_and_meters(
+    hass: HomeAssistant, octopus: Sandbox, hass_client: Any
+) -> None:
+    """No API key, account number, MPAN, MPRN or serial in the download."""
+    from pytest_homeassistant_custom_component.components.diagnostics import (
+        get_diagnostics_for_config_entry,
+    )
+
+    config = await _setup(hass, entry(days=1))
+    diag = await get_diagnostics_for_config_entry(hass, hass_client, config)
+    text = str(diag)
+    for secret in (sb.API_KEY, sb.ACCOUNT_NUMBER, IMPORT, EXPORT, GAS, sb.IMPORT_SERIAL):
+        assert secret not in text
+    assert diag["data"]["meters"][0]["kind"] == "import"
+    assert diag["coordinator"]["requests_made"] > 0

@@ -34,6 +34,7 @@ async def async_get_config_entry_diagnostics(
 ) -> dict[str, Any]:
     """What a maintainer needs to understand a problem, without secrets."""
     coordinator = entry.runtime_data
+    devices = list(coordinator.devices)
     return async_redact_data(
         {
             "entry": {
@@ -54,7 +55,16 @@ async def async_get_config_entry_diagnostics(
                 "requests_made": coordinator.source.request_count,
             },
             "data": coordinator.source.diagnostics(coordinator.data),
-            "readings": {key: reading.value for key, reading in coordinator.readings.items()},
+            # Device keys can hold meter or site identifiers: devices are numbered instead.
+            "readings": [
+                {
+                    "device": devices.index(reading.device) if reading.device in devices else None,
+                    "metric": reading.metric,
+                    "variant": reading.variant,
+                    "value": reading.value,
+                }
+                for reading in coordinator.readings.values()
+            ],
         },
         TO_REDACT,
     )
