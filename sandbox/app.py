@@ -21,12 +21,19 @@ from typing import Any, Final
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
-from . import aretas, carbon_intensity, elexon, octopus, xolta
+from . import aretas, carbon_intensity, elexon, hoymiles, octopus, xolta
 from .common import Clock, json_response, status_line, utc_now
 from .faults import DEFAULT_RETRY_AFTER, Fault, FaultKind, fault_middleware
 from .state import STATE_KEY, MountedVendor, RequestLog, SandboxState, VendorModule
 
-VENDORS: Final[Sequence[VendorModule]] = (carbon_intensity, elexon, octopus, xolta, aretas)
+VENDORS: Final[Sequence[VendorModule]] = (
+    carbon_intensity,
+    elexon,
+    octopus,
+    xolta,
+    aretas,
+    hoymiles,
+)
 """Every emulated vendor; a new vendor is a module here and one entry in this tuple."""
 
 ADMIN_PREFIX: Final = "/_admin"

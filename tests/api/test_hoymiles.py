@@ -1,0 +1,705 @@
+"""The Hoymiles S-Miles cloud client at the HTTP level (aioresponses)."""
+
+from collections.abc import AsyncIterator, Callable, Iterator
+from datetime import UTC, date, datetime
+from typing import Any
+
+import aiohttp
+from aioresponses import CallbackResult, aioresponses
+import pytest
+
+from custom_components.energy_hub.api.errors import (
+    ApiAuthError,
+    ApiNotFoundError,
+    ApiRateLimitedError,
+    ApiResponseError,
+)
+from custom_components.energy_hub.api.hoymiles import (
+    DEFAULT_BASE_URL,
+    DEFAULT_REGION_URL,
+    LOGIN_ORDER,
+    PATH_DEVICE_TREE,
+    PATH_ENERGY_STATS,
+    PATH_LOGIN_HOME,
+    PATH_LOGIN_V0,
+    PATH_LOGIN_V3,
+    PATH_PRE_INSP,
+    PATH_REALTIME,
+    PATH_REGION,
+    PATH_STATION_FIND,
+    PATH_STATIONS,
+    DeviceKind,
+    HoymilesAccountLockedError,
+    HoymilesClient,
+    LoginVariant,
+    argon2id_hex,
+    md5_hex,
+    md5_sha256,
+    parse_device_tree,
+    parse_number,
+    parse_realtime,
+    sha256_hex,
+)
+from tests.conftest import load_json
+
+USER = "user@example.com"
+PASSWORD = "s3cret pässword"
+SALT = "00112233445566778899aabbccddeeff"
+REGION = DEFAULT_REGION_URL
+DATA = DEFAULT_BASE_URL
+TOKEN = "3.token-one"
+TOKEN_2 = "3.token-two"
+
+
+def ok(data: Any) -> dict[str, Any]:
+    return {"status": "0", "message": "success", "data": data, "systemNotice": None}
+
+
+def fail(status: str, message: str) -> dict[str, Any]:
+    return {"status": status, "message": message, "data": None}
+
+
+def pre(nonce: str, salt: str | None = SALT) -> dict[str, Any]:
+    return ok({"n": nonce, "a": salt, "v": 3 if salt else 2, "dc": 1, "f": 0, "t": 159})
+
+
+class Log:
+    """Every request in order: (url, json body, headers)."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, dict[str, Any], dict[str, str]]] = []
+
+    def reply(self, payload: Any, status: int = 200, **headers: str) -> Callable[..., Any]:
+        def callback(url: Any, **kwargs: Any) -> CallbackResult:
+            self.calls.append((str(url), kwargs.get("json") or {}, dict(kwargs.get("headers", {}))))
+            return CallbackResult(status=status, payload=payload, headers=headers or None)
+
+        return callback
+
+    @property
+    def paths(self) -> list[str]:
+        return [url.split(".com", 1)[-1] for url, _, _ in self.calls]
+
+
+@pytest.fixture
+async def session() -> AsyncIterator[aiohttp.ClientSession]:
+    async with aiohttp.ClientSession() as client_session:
+        yield client_session
+
+
+@pytest.fixture
+def mocked() -> Iterator[aioresponses]:
+    with aioresponses() as mock:
+        yield mock
+
+
+@pytest.fixture
+def log() -> Log:
+    return Log()
+
+
+def region_ok(mocked: aioresponses, log: Log) -> None:
+    mocked.post(REGION + PATH_REGION, callback=log.reply(load_json("hoymiles/region_c.json")))
+
+
+def argon_login(mocked: aioresponses, log: Log, nonce: str = "n1", token: str = TOKEN) -> None:
+    mocked.post(REGION + PATH_PRE_INSP, callback=log.reply(pre(nonce)))
+    mocked.post(REGION + PATH_LOGIN_V3, callback=log.reply(ok({"token": token})))
+
+
+# --- login variants ------------------------------------------------------------------------------
+
+
+def test_login_order_is_documented() -> None:
+    assert LOGIN_ORDER == (
+        LoginVariant.V3_ARGON2ID,
+        LoginVariant.V3_MD5_SHA256,
+        LoginVariant.V3_SHA256,
+        LoginVariant.HOME_C,
+        LoginVariant.V0_MD5,
+    )
+
+
+def test_hashes() -> None:
+    """Known answers: the dotted hash, md5/sha256 hex, Argon2id over the hex-decoded salt."""
+    assert md5_hex("abc") == "900150983cd24fb0d6963f7d28e17f72"
+    assert sha256_hex("abc").startswith("ba7816bf8f01cfea")
+    assert md5_sha256("abc") == (
+        "900150983cd24fb0d6963f7d28e17f72.ungWv48Bz+pBQUDeXa4iI7ADYaOWF3qctBD/YfIAFa0="
+    )
+    digest = argon2id_hex("password", "73616c7473616c74")  # "saltsalt"
+    assert len(digest) == 64
+    assert digest == argon2id_hex("password", "73616c7473616c74")
+    assert digest != argon2id_hex("password2", "73616c7473616c74")
+
+
+async def test_argon2id_login_then_data(
+    session: aiohttp.ClientSession, mocked: aioresponses, log: Log
+) -> None:
+    region_ok(mocked, log)
+    argon_login(mocked, log)
+    mocked.post(
+        DATA + PATH_REALTIME,
+        callback=log.reply(load_json("hoymiles/count_station_real_data.pv_only.json")),
+    )
+    client = HoymilesClient(session, f" {USER} ", PASSWORD)
+    realtime = await client.station_realtime(4711, "Europe/Amsterdam")
+
+    assert log.paths == [PATH_REGION, PATH_PRE_INSP, PATH_LOGIN_V3, PATH_REALTIME]
+    assert log.calls[0][1] == {"email": USER}
+    assert log.calls[1][1] == {"u": USER}
+    assert log.calls[2][1] == {"u": USER, "ch": argon2id_hex(PASSWORD, SALT), "n": "n1"}
+    _, body, headers = log.calls[3]
+    assert body == {"sid": 4711}
+    assert headers["Authorization"] == TOKEN  # raw token, no "Bearer"
+    assert headers["User-Agent"] == "sma/ad/2.10.0/159/1"
+    assert client.login_variant is LoginVariant.V3_ARGON2ID
+    assert client.login_count == 1
+    assert client.request_count == 4
+    assert client.login_url == "https://euapi.hoymiles.com"
+    assert realtime.pv_power_w == 1483.9
+    assert realtime.today_energy_wh == 36687.0
+    assert realtime.total_energy_wh == 18213913.0
+    assert realtime.data_time_local == datetime(2024, 8, 4, 14, 18, 12)
+    assert realtime.data_time == datetime(2024, 8, 4, 12, 18, 12, tzinfo=UTC)
+    assert realtime.energy_flow is None
+
+
+async def test_salt_less_account_uses_the_dotted_hash(
+    session: aiohttp.ClientSession, mocked: aioresponses, log: Log
+) -> None:
+    """No salt: Argon2id does not apply and its unused nonce serves the dotted try."""
+    region_ok(mocked, log)
+    mocked.post(REGION + PATH_PRE_INSP, callback=log.reply(pre("n1", None)))
+    mocked.post(REGION + PATH_LOGIN_V3, callback=log.reply(ok({"token": TOKEN})))
+    client = HoymilesClient(session, USER, PASSWORD)
+    assert await client.login() is LoginVariant.V3_MD5_SHA256
+    assert log.paths == [PATH_REGION, PATH_PRE_INSP, PATH_LOGIN_V3]
+    assert log.calls[2][1] == {"u": USER, "ch": md5_sha256(PASSWORD), "n": "n1"}
+
+
+async def test_fallback_order_and_remembering(
+    session: aiohttp.ClientSession, mocked: aioresponses, log: Log
+) -> None:
+    """Each salt-less try gets a fresh nonce; then login_c, then legacy v0, which is kept."""
+    region_ok(mocked, log)
+    mocked.post(REGION + PATH_PRE_INSP, callback=log.reply(pre("n1", None)))
+    mocked.post(REGION + PATH_LOGIN_V3, callback=log.reply(fail("1", "Invalid credentials")))
+    mocked.post(REGION + PATH_PRE_INSP, callback=log.reply(pre("n2", None)))
+    mocked.post(REGION + PATH_LOGIN_V3, callback=log.reply(fail("7", "")))
+    mocked.post(REGION + PATH_LOGIN_HOME, callback=log.reply(fail("1", "Invalid credentials")))
+    mocked.post(DATA + PATH_LOGIN_V0, callback=log.reply(ok({"token": TOKEN})))
+    client = HoymilesClient(session, USER, PASSWORD)
+    assert await client.login() is LoginVariant.V0_MD5
+    assert log.paths == [
+        PATH_REGION,
+        PATH_PRE_INSP,
+        PATH_LOGIN_V3,
+        PATH_PRE_INSP,
+        PATH_LOGIN_V3,
+        PATH_LOGIN_HOME,
+        PATH_LOGIN_V0,
+    ]
+    assert log.calls[2][1]["ch"] == md5_sha256(PASSWORD)
+    assert log.calls[4][1] == {"u": USER, "ch": sha256_hex(PASSWORD), "n": "n2"}
+    assert log.calls[5][1] == {"user_name": USER, "password": md5_sha256(PASSWORD)}
+    assert log.calls[6][1] == {"user_name": USER, "password": md5_hex(PASSWORD)}
+
+    # the next login goes straight to the variant that worked (the region is kept too)
+    client.invalidate_token()
+    mocked.post(DATA + PATH_LOGIN_V0, callback=log.reply(ok({"token": TOKEN_2})))
+    assert await client.login() is LoginVariant.V0_MD5
+    assert log.paths[7:] == [PATH_LOGIN_V0]
+    assert client.login_count == 2
+
+
+async def test_home_account_message_moves_on(
+    session: aiohttp.ClientSession, mocked: aioresponses, log: Log
+) -> None:
+    """ "Can only login to the S-Miles Home." on v3 with a salt is not a wrong password."""
+    region_ok(mocked, log)
+    mocked.post(REGION + PATH_PRE_INSP, callback=log.reply(pre("n1")))
+    mocked.post(
+        REGION + PATH_LOGIN_V3, callback=log.reply(fail("1", "Can only login to the S-Miles Home."))
+    )
+    mocked.post(REGION + PATH_PRE_INSP, callback=log.reply(pre("n2")))
+    mocked.post(REGION + PATH_LOGIN_HOME, callback=log.reply(ok({"token": TOKEN})))
+    client = HoymilesClient(session, USER, PASSWORD)
+    assert await client.login() is LoginVariant.HOME_C
+    # the salted account skips the salt-less hashes (their pre-insp shows the salt)
+    assert log.paths == [
+        PATH_REGION,
+        PATH_PRE_INSP,
+        PATH_LOGIN_V3,
+        PATH_PRE_INSP,
+        PATH_LOGIN_HOME,
+    ]
+
+
+async def test_stored_variant_is_tried_first(
+    session: aiohttp.ClientSession, mocked: aioresponses, log: Log
+) -> None:
+    region_ok(mocked, log)
+    mocked.post(REGION + PATH_LOGIN_HOME, callback=log.reply(ok({"token": TOKEN})))
+    client = HoymilesClient(session, USER, PASSWORD, login_variant=LoginVariant.HOME_C)
+    assert await client.login() is LoginVariant.HOME_C
+    assert log.paths == [PATH_REGION, PATH_LOGIN_HOME]
+
+
+async def test_remembered_variant_rejected_is_final(
+    session: aiohttp.ClientSession, mocked: aioresponses, log: Log
+) -> None:
+    """A variant that worked before and is now refused means the password changed: no more
+    tries that would only count towards a lockout."""
+    region_ok(mocked, log)
+    mocked.post(REGION + PATH_LOGIN_HOME, callback=log.reply(fail("1", "Invalid credentials")))
+    client = HoymilesClient(session, USER, PASSWORD, login_variant=LoginVariant.HOME_C)
+    with pytest.raises(ApiAuthError, match="Invalid credentials"):
+        await client.login()
+    assert log.paths == [PATH_REGION, PATH_LOGIN_HOME]
+
+
+async def test_wrong_password(
+    session: aiohttp.ClientSession, mocked: aioresponses, log: Log
+) -> None:
+    """A salted account refusing the Argon2id hash: the password is wrong, one try only."""
+    region_ok(mocked, log)
+    mocked.post(REGION + PATH_PRE_INSP, callback=log.reply(pre("n1")))
+    mocked.post(REGION + PATH_LOGIN_V3, callback=log.reply(fail("1", "Invalid credentials")))
+    client = HoymilesClient(session, USER, "wrong")
+    with pytest.raises(ApiAuthError, match="Invalid credentials"):
+        await client.stations()
+    assert log.paths == [PATH_REGION, PATH_PRE_INSP, PATH_LOGIN_V3]
+    assert not client.has_token
+
+
+async def test_every_variant_refused(
+    session: aiohttp.ClientSession, mocked: aioresponses, log: Log
+) -> None:
+    region_ok(mocked, log)
+    for nonce in ("n1", "n2"):
+        mocked.post(REGION + PATH_PRE_INSP, callback=log.reply(pre(nonce, None)))
+        mocked.post(REGION + PATH_LOGIN_V3, callback=log.reply(fail("1", "Invalid credentials")))
+    mocked.post(REGION + PATH_LOGIN_HOME, callback=log.reply(fail("1", "Invalid credentials")))
+    low = "Your app version is low. Please update to the latest version."
+    mocked.post(DATA + PATH_LOGIN_V0, callback=log.reply(fail("1", low)))
+    with pytest.raises(ApiAuthError, match="app version is low"):
+        await HoymilesClient(session, USER, PASSWORD).login()
+    assert len(log.calls) == 7
+
+
+@pytest.mark.parametrize(
+    ("message", "retry_after"),
+    [
+        ("Too many failed attempts, the account is locked. Try again in 30 min.", 1800.0),
+        ("Account locked", 1800.0),
+        ("Login too frequent, try again in 5 minutes", 300.0),
+    ],
+)
+async def test_locked_account(
+    session: aiohttp.ClientSession,
+    mocked: aioresponses,
+    log: Log,
+    message: str,
+    retry_after: float,
+) -> None:
+    region_ok(mocked, log)
+    mocked.post(REGION + PATH_PRE_INSP, callback=log.reply(pre("n1")))
+    mocked.post(REGION + PATH_LOGIN_V3, callback=log.reply(fail("1", message)))
+    with pytest.raises(HoymilesAccountLockedError) as caught:
+        await HoymilesClient(session, USER, PASSWORD).login()
+    assert isinstance(caught.value, ApiRateLimitedError)
+    assert caught.value.retry_after == retry_after
+    assert len(log.calls) == 3  # no further variants
+
+
+async def test_rate_limited_http(
+    session: aiohttp.ClientSession, mocked: aioresponses, log: Log
+) -> None:
+    region_ok(mocked, log)
+    mocked.post(REGION + PATH_PRE_INSP, status=429, headers={"Retry-After": "120"}, body="{}")
+    with pytest.raises(ApiRateLimitedError) as caught:
+        await HoymilesClient(session, USER, PASSWORD).login()
+    assert caught.value.retry_after == 120.0
+
+
+@pytest.mark.parametrize(("flag", "match"), [(1, "expired"), (2, "email")])
+async def test_pre_insp_flags(
+    session: aiohttp.ClientSession, mocked: aioresponses, log: Log, flag: int, match: str
+) -> None:
+    region_ok(mocked, log)
+    body = pre("n1")
+    body["data"]["f"] = flag
+    mocked.post(REGION + PATH_PRE_INSP, callback=log.reply(body))
+    with pytest.raises(ApiAuthError, match=match):
+        await HoymilesClient(session, USER, PASSWORD).login()
+
+
+async def test_unknown_account(
+    session: aiohttp.ClientSession, mocked: aioresponses, log: Log
+) -> None:
+    mocked.post(REGION + PATH_REGION, callback=log.reply(ok({"login_url": "", "dc": -1})))
+    with pytest.raises(ApiAuthError, match="does not know"):
+        await HoymilesClient(session, USER, PASSWORD).login()
+    assert len(log.calls) == 1
+
+
+# --- tokens --------------------------------------------------------------------------------------
+
+
+async def test_token_expiry_mid_session(
+    session: aiohttp.ClientSession, mocked: aioresponses, log: Log
+) -> None:
+    """status "100": one silent re-login (region kept), then the call is repeated."""
+    region_ok(mocked, log)
+    argon_login(mocked, log)
+    realtime = load_json("hoymiles/count_station_real_data.pv_only.json")
+    expired = load_json("hoymiles/error_token_verify.json")
+    mocked.post(DATA + PATH_REALTIME, callback=log.reply(realtime))
+    mocked.post(DATA + PATH_REALTIME, callback=log.reply(realtime))
+    mocked.post(DATA + PATH_REALTIME, callback=log.reply(expired))
+    argon_login(mocked, log, nonce="n2", token=TOKEN_2)
+    mocked.post(DATA + PATH_REALTIME, callback=log.reply(realtime))
+    client = HoymilesClient(session, USER, PASSWORD)
+    for _ in range(3):
+        assert (await client.station_realtime(1)).pv_power_w == 1483.9
+    assert log.paths == [
+        PATH_REGION,
+        PATH_PRE_INSP,
+        PATH_LOGIN_V3,
+        PATH_REALTIME,
+        PATH_REALTIME,  # the token is reused
+        PATH_REALTIME,  # "token verify error."
+        PATH_PRE_INSP,
+        PATH_LOGIN_V3,
+        PATH_REALTIME,
+    ]
+    assert log.calls[5][2]["Authorization"] == TOKEN
+    assert log.calls[8][2]["Authorization"] == TOKEN_2
+    assert log.calls[7][1] == {"u": USER, "ch": argon2id_hex(PASSWORD, SALT), "n": "n2"}
+    assert client.login_count == 2
+    assert client.request_count == 9
+
+
+async def test_second_token_rejection_is_an_auth_error(
+    session: aiohttp.ClientSession, mocked: aioresponses, log: Log
+) -> None:
+    region_ok(mocked, log)
+    argon_login(mocked, log)
+    expired = load_json("hoymiles/error_token_verify.json")
+    mocked.post(DATA + PATH_STATIONS, callback=log.reply(expired))
+    argon_login(mocked, log, nonce="n2", token=TOKEN_2)
+    mocked.post(DATA + PATH_STATIONS, callback=log.reply(expired))
+    client = HoymilesClient(session, USER, PASSWORD)
+    with pytest.raises(ApiAuthError, match="fresh login"):
+        await client.stations()
+    assert log.paths.count(PATH_LOGIN_V3) == 2
+    assert not client.has_token
+
+
+async def test_no_permission_and_other_statuses(
+    session: aiohttp.ClientSession, mocked: aioresponses, log: Log
+) -> None:
+    region_ok(mocked, log)
+    argon_login(mocked, log)
+    mocked.post(DATA + PATH_STATION_FIND, callback=log.reply(fail("3", "No Permission.")))
+    mocked.post(DATA + PATH_STATION_FIND, callback=log.reply(fail("9", "Server busy")))
+    mocked.post(DATA + PATH_STATION_FIND, callback=log.reply({"data": {}}))
+    client = HoymilesClient(session, USER, PASSWORD)
+    with pytest.raises(ApiNotFoundError, match="No Permission"):
+        await client.station_details(1)
+    with pytest.raises(ApiResponseError, match="status 9: Server busy"):
+        await client.station_details(1)
+    with pytest.raises(ApiResponseError, match="without a status"):
+        await client.station_details(1)
+    assert client.login_count == 1
+
+
+# --- base URLs -----------------------------------------------------------------------------------
+
+
+async def test_single_base_url(
+    session: aiohttp.ClientSession, mocked: aioresponses, log: Log
+) -> None:
+    """An overridden base serves region, logins and data; an untrusted login_url is ignored."""
+    base = "http://127.0.0.1:8765/hoymiles"
+    mocked.post(
+        base + PATH_REGION, callback=log.reply(ok({"login_url": "https://evil.example", "dc": 0}))
+    )
+    mocked.post(base + PATH_PRE_INSP, callback=log.reply(pre("n1")))
+    mocked.post(base + PATH_LOGIN_V3, callback=log.reply(ok({"token": TOKEN})))
+    mocked.post(base + PATH_STATIONS, callback=log.reply(ok({"list": [], "total": 0})))
+    client = HoymilesClient(session, USER, PASSWORD, base_url=base + "/")
+    assert (client.region_url, client.legacy_login_url) == (base, base)
+    assert await client.stations() == []
+    assert [url for url, _, _ in log.calls] == [
+        base + PATH_REGION,
+        base + PATH_PRE_INSP,
+        base + PATH_LOGIN_V3,
+        base + PATH_STATIONS,
+    ]
+    assert client.login_url == base
+
+
+async def test_odd_pre_insp_answers(
+    session: aiohttp.ClientSession, mocked: aioresponses, log: Log
+) -> None:
+    """A pre-insp refused (even with status 100) moves on; one without a nonce is unreadable."""
+    region_ok(mocked, log)
+    mocked.post(REGION + PATH_PRE_INSP, callback=log.reply(fail("100", "token verify error.")))
+    mocked.post(REGION + PATH_PRE_INSP, callback=log.reply(ok({"a": None})))
+    client = HoymilesClient(session, USER, PASSWORD)
+    with pytest.raises(ApiResponseError, match="without a nonce"):
+        await client.login()
+    assert log.paths == [PATH_REGION, PATH_PRE_INSP, PATH_PRE_INSP]
+
+
+async def test_region_lookup_failure_falls_back(
+    session: aiohttp.ClientSession, mocked: aioresponses, log: Log
+) -> None:
+    mocked.post(REGION + PATH_REGION, callback=log.reply(fail("2", "Parameter error.")))
+    argon_login(mocked, log)
+    client = HoymilesClient(session, USER, PASSWORD)
+    assert await client.login() is LoginVariant.V3_ARGON2ID
+    assert client.login_url == REGION
+
+
+# --- data ----------------------------------------------------------------------------------------
+
+
+async def test_station_pages(
+    session: aiohttp.ClientSession, mocked: aioresponses, log: Log
+) -> None:
+    region_ok(mocked, log)
+    argon_login(mocked, log)
+    first = [{"id": n, "name": f"Plant {n}", "capacitor": "4.6"} for n in range(100)]
+    second = [{"sid": 100, "name": "", "capacitor": "-"}, {"name": "no id"}]
+    mocked.post(DATA + PATH_STATIONS, callback=log.reply(ok({"list": first, "total": 101})))
+    mocked.post(DATA + PATH_STATIONS, callback=log.reply(ok({"list": second, "total": 101})))
+    stations = await HoymilesClient(session, USER, PASSWORD).stations()
+    assert len(stations) == 101
+    assert (stations[0].id, stations[0].name, stations[0].capacity_kwp) == (0, "Plant 0", 4.6)
+    assert (stations[-1].id, stations[-1].name, stations[-1].capacity_kwp) == (100, None, None)
+    assert [body for _, body, _ in log.calls[3:]] == [
+        {"page": 1, "page_size": 100},
+        {"page": 2, "page_size": 100},
+    ]
+
+
+async def test_station_details(
+    session: aiohttp.ClientSession, mocked: aioresponses, log: Log
+) -> None:
+    region_ok(mocked, log)
+    argon_login(mocked, log)
+    mocked.post(
+        DATA + PATH_STATION_FIND, callback=log.reply(load_json("hoymiles/station_find.json"))
+    )
+    details = await HoymilesClient(session, USER, PASSWORD).station_details(1000001)
+    assert log.calls[-1][1] == {"id": 1000001}
+    assert details.id == 1000001
+    assert details.timezone == "Europe/Amsterdam"
+    assert details.capacity_kwp == 4.6
+    assert details.has_energy_flow is True
+    assert details.battery_capacity_kwh == 0.0
+    assert details.currency == "EUR"
+    assert details.five_minute_upload is True
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("", None),
+        ("   ", None),
+        (None, None),
+        ("-", None),
+        ("n/a", None),
+        ("NaN", None),
+        ("inf", None),
+        (True, None),
+        ([], None),
+        ("0", 0.0),
+        ("12.5", 12.5),
+        (" 3523955 ", 3523955.0),
+        ("-140", -140.0),
+        (7, 7.0),
+        (0.25, 0.25),
+    ],
+)
+def test_parse_number(raw: Any, expected: float | None) -> None:
+    assert parse_number(raw) == expected
+
+
+def test_realtime_odd_values() -> None:
+    """Missing keys, nulls, empty strings and "-" are None, never 0; numbers may be numbers."""
+    realtime = parse_realtime(
+        {
+            "today_eq": "",
+            "month_eq": "-",
+            "real_power": None,
+            "total_eq": 1234,
+            "data_time": "",
+            "last_data_time": "2024-05-14 19:15:02",
+            "reflux_station_data": {"pv_power": "", "grid_power": "-", "bms_soc": None},
+        },
+        timezone="Not/AZone",
+    )
+    assert realtime.pv_power_w is None
+    assert realtime.today_energy_wh is None
+    assert realtime.month_energy_wh is None
+    assert realtime.year_energy_wh is None  # missing
+    assert realtime.total_energy_wh == 1234.0
+    assert realtime.data_time_local == datetime(2024, 5, 14, 19, 15, 2)
+    assert realtime.data_time is None  # unknown zone
+    flow = realtime.energy_flow
+    assert flow is not None
+    assert (flow.pv_power_w, flow.grid_power_w, flow.battery_soc_percent) == (None, None, None)
+    assert flow.load_power_w is None
+    assert flow.grid_import.total_wh is None
+    with pytest.raises(ApiResponseError):
+        parse_realtime(None)
+
+
+def test_realtime_samples() -> None:
+    """The hybrid fixtures: Energy Hub signs (grid + import, battery + discharging)."""
+    reflux = parse_realtime(load_json("hoymiles/count_station_real_data.with_reflux.json")["data"])
+    flow = reflux.energy_flow
+    assert flow is not None
+    assert (flow.pv_power_w, flow.load_power_w, flow.grid_power_w) == (125.4, 265.4, 140.0)
+    assert flow.battery_power_w == 0.0
+    assert flow.grid_import_today_wh == 31913466.13
+    assert flow.grid_import.total_wh == 0.0
+    assert flow.meter_location == 2
+    assert reflux.year_energy_wh == 789429.0
+
+    zero = parse_realtime(load_json("hoymiles/count_station_real_data.hybrid_zero.json")["data"])
+    assert zero.pv_power_w is None
+    assert zero.year_energy_wh is None
+    assert zero.today_energy_wh == 0.0
+    assert zero.capacity_kwp == 4.6
+    assert zero.energy_flow is not None
+    assert zero.energy_flow.battery_soc_percent == 0.0
+    assert zero.energy_flow.inverter_count == 1
+
+    signed = parse_realtime({"reflux_station_data": {"grid_power": "800", "bms_power": "-300"}})
+    assert signed.energy_flow is not None
+    assert signed.energy_flow.grid_power_w == -800.0  # exporting
+    assert signed.energy_flow.battery_power_w == 300.0  # discharging
+
+
+async def test_device_tree_micro(
+    session: aiohttp.ClientSession, mocked: aioresponses, log: Log
+) -> None:
+    region_ok(mocked, log)
+    argon_login(mocked, log)
+    sample = load_json("hoymiles/station_select_device_of_tree.micro.json")
+    mocked.post(DATA + PATH_DEVICE_TREE, callback=log.reply(sample))
+    tree = await HoymilesClient(session, USER, PASSWORD).device_tree(7)
+    assert log.calls[-1][1] == {"id": 7}
+    [dtu] = tree.dtus
+    assert (dtu.id, dtu.serial, dtu.model, dtu.connected, dtu.parent_id) == (
+        21,
+        "DTU000000002",
+        "DTU-Pro",
+        True,
+        None,
+    )
+    first, second = tree.microinverters
+    assert (first.serial, first.model, first.port_count, first.parent_id) == (
+        "MI0000000001",
+        "HM-800",
+        2,
+        21,
+    )
+    assert (second.model, second.port_count, second.software_version) == (
+        "HM-1500",
+        4,
+        "V01.00.18",
+    )
+    assert first.connected is True and first.warning is False
+    assert tree.batteries == tree.meters == tree.hybrid_inverters == ()
+
+
+def test_device_tree_hybrid_and_odd_nodes() -> None:
+    tree = parse_device_tree(
+        load_json("hoymiles/station_select_device_of_tree.hybrid.json")["data"]
+    )
+    [dtu] = tree.dtus
+    [inverter] = tree.hybrid_inverters
+    [battery] = tree.batteries
+    assert (dtu.model, dtu.connected) == ("DTS-WIFI-G1", False)
+    assert (inverter.model, inverter.parent_id, inverter.hardware_version) == (
+        "HYS-4.6LV-EUG1",
+        dtu.id,
+        None,
+    )
+    assert (battery.serial, battery.parent_id, battery.model, battery.connected) == (
+        "BAT000000001",
+        inverter.id,
+        None,
+        None,
+    )
+    # S-Miles Home trees nest under "devices"; unknown types fall back to the model name
+    odd = parse_device_tree(
+        [
+            {
+                "id": "5",
+                "sn": "X",
+                "type": 99,
+                "model_no": "DTU-Lite-S",
+                "devices": [
+                    {"id": 6, "type": None, "model_no": "DDSU666", "warn_data": None},
+                    {"id": 7, "model_no": "HMS-800W-2T", "warn_data": {"connect": 0}},
+                    {"id": 8, "type": 42},
+                    {"sn": "no id"},
+                ],
+            }
+        ]
+    )
+    assert [(d.id, d.kind) for d in odd.devices] == [
+        (5, DeviceKind.DTU),
+        (6, DeviceKind.METER),
+        (7, DeviceKind.MICROINVERTER),
+        (8, DeviceKind.UNKNOWN),
+    ]
+    assert odd.devices[2].connected is False
+    with pytest.raises(ApiResponseError):
+        parse_device_tree({"list": []})
+
+
+async def test_daily_generation(
+    session: aiohttp.ClientSession, mocked: aioresponses, log: Log
+) -> None:
+    """One request per month; pv_eq, else PV to load + battery + grid; odd values None."""
+    region_ok(mocked, log)
+    argon_login(mocked, log)
+    october = [
+        {"date": "2026-10-30", "pv_eq": "1200.5"},
+        {"date": "2026-10-31", "pv_eq": ""},
+    ]
+    november = [
+        {"date": "2026-11-01", "p2l": "100", "p2b": "50", "p2g": "25.5"},
+        {"date": "2026-11-02", "p2l": "100", "p2b": "-"},
+        {"date": "2026-11-03", "pv_eq": 900},
+        {"date": "junk", "pv_eq": "1"},
+        {"pv_eq": "1"},
+    ]
+    mocked.post(DATA + PATH_ENERGY_STATS, callback=log.reply(ok({"list": october})))
+    mocked.post(DATA + PATH_ENERGY_STATS, callback=log.reply(ok({"list": november})))
+    days = await HoymilesClient(session, USER, PASSWORD).daily_generation(
+        9, date(2026, 10, 31), date(2026, 11, 2)
+    )
+    assert [(d.day, d.pv_energy_wh) for d in days] == [
+        (date(2026, 10, 31), None),
+        (date(2026, 11, 1), 175.5),
+        (date(2026, 11, 2), None),
+    ]
+    assert [body for _, body, _ in log.calls[3:]] == [
+        {"sid": 9, "mode": 2, "date": "2026-10", "type": 6},
+        {"sid": 9, "mode": 2, "date": "2026-11", "type": 6},
+    ]
+
+
+async def test_daily_generation_empty_range(session: aiohttp.ClientSession) -> None:
+    client = HoymilesClient(session, USER, PASSWORD)
+    assert await client.daily_generation(1, date(2026, 2, 1), date(2026, 1, 1)) == []
+    assert client.request_count == 0
