@@ -8,7 +8,7 @@ from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.typing import ConfigType
 
 from .const import CONF_SOURCE, DOMAIN
-from .coordinator import EnergyHubConfigEntry, EnergyHubCoordinator
+from .coordinator import EnergyHubConfigEntry, EnergyHubCoordinator, state_store
 from .services import async_setup_services
 from .sources import SOURCES
 
@@ -33,6 +33,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: EnergyHubConfigEntry) ->
         )
     source = source_cls(async_get_clientsession(hass), entry.data, entry.options)
     coordinator = EnergyHubCoordinator(hass, entry, source)
+    await coordinator.async_restore()
     await coordinator.async_config_entry_first_refresh()
     entry.runtime_data = coordinator
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
@@ -44,3 +45,8 @@ async def async_setup_entry(hass: HomeAssistant, entry: EnergyHubConfigEntry) ->
 async def async_unload_entry(hass: HomeAssistant, entry: EnergyHubConfigEntry) -> bool:
     """Unload the platforms; the coordinator shuts down with the entry."""
     return await hass.config_entries.async_unload_platforms(entry, PLATFORMS)
+
+
+async def async_remove_entry(hass: HomeAssistant, entry: EnergyHubConfigEntry) -> None:
+    """Forget the state the entry's source kept across restarts."""
+    await state_store(hass, entry.entry_id).async_remove()

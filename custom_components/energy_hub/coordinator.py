@@ -7,6 +7,7 @@ from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
 from homeassistant.exceptions import ConfigEntryAuthFailed, HomeAssistantError
 from homeassistant.helpers.event import async_track_point_in_utc_time
+from homeassistant.helpers.storage import Store
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
 from homeassistant.util import dt as dt_util
 
@@ -20,8 +21,16 @@ MIN_INTERVAL = timedelta(seconds=30)
 #: After a failure, wait this long, doubling per failure up to BACKOFF_MAX.
 BACKOFF_START = timedelta(minutes=1)
 BACKOFF_MAX = timedelta(minutes=30)
+#: A source's persisted state is written this long after an update (coalesces writes).
+SAVE_DELAY = 60.0
+STORE_VERSION = 1
 
 type EnergyHubConfigEntry = ConfigEntry[EnergyHubCoordinator]
+
+
+def state_store(hass: HomeAssistant, entry_id: str) -> Store[dict[str, Any]]:
+    """Where an entry's source keeps state across restarts."""
+    return Store(hass, STORE_VERSION, f"{DOMAIN}.{entry_id}")
 
 
 class EnergyHubCoordinator(DataUpdateCoordinator[Any]):
@@ -49,6 +58,22 @@ class EnergyHubCoordinator(DataUpdateCoordinator[Any]):
         self._unsub_tick: CALLBACK_TYPE | None = None
         self._unsub_history: CALLBACK_TYPE | None = None
         self._history_running = False
+        self._store = state_store(hass, entry.entry_id)
+
+    # --- state kept across restarts ------------------------------------------------------
+    async def async_restore(self) -> None:
+        """Give the source back what it persisted before a restart (before the first update)."""
+        stored = await self._store.async_load()
+        if isinstance(stored, dict):
+            self.source.restore(stored)
+
+    def _persisted(self) -> dict[str, Any]:
+        return dict(self.source.persist() or {})
+
+    @callback
+    def _async_schedule_save(self) -> None:
+        if self.source.persist() is not None:
+            self._store.async_delay_save(self._persisted, SAVE_DELAY)
 
     @override
     async def _async_update_data(self) -> Any:
@@ -79,6 +104,7 @@ class EnergyHubCoordinator(DataUpdateCoordinator[Any]):
         self.failures = 0
         self.update_interval = max(self.source.next_update(data, now) - now, MIN_INTERVAL)
         self._compute(data, now)
+        self._async_schedule_save()
         return data
 
     def _backoff(self) -> timedelta:
@@ -194,4 +220,6 @@ class EnergyHubCoordinator(DataUpdateCoordinator[Any]):
             if unsub:
                 unsub()
         self._unsub_tick = self._unsub_history = None
+        if (state := self.source.persist()) is not None:
+            await self._store.async_save(dict(state))
         await super().async_shutdown()

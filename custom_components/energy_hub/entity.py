@@ -48,7 +48,7 @@ class EnergyHubEntity(CoordinatorEntity[EnergyHubCoordinator]):
         self._attr_unique_id = f"{entry.unique_id}:{reading.key}"
         self._attr_translation_key = metric.translation_key
         if reading.variant:
-            self._attr_translation_placeholders = {"variant": reading.variant}
+            self._attr_translation_placeholders = {"variant": reading.label or reading.variant}
         self._attr_entity_category = metric.entity_category
         self._attr_entity_registry_enabled_default = metric.enabled_default
         self._attr_device_info = device_info(entry, coordinator.devices[reading.device])

@@ -9,7 +9,7 @@ from typing import Final
 
 from homeassistant.components.binary_sensor.const import BinarySensorDeviceClass
 from homeassistant.components.sensor import SensorDeviceClass, SensorStateClass
-from homeassistant.const import PERCENTAGE, EntityCategory, Platform, UnitOfPower
+from homeassistant.const import PERCENTAGE, EntityCategory, Platform, UnitOfEnergy, UnitOfPower
 
 UNIT_CARBON_INTENSITY: Final = "gCO2/kWh"
 #: Wholesale and imbalance prices, as the GB market quotes them.
@@ -191,7 +191,61 @@ RATE_METRICS: Final[tuple[Metric, ...]] = (
     ),
 )
 
-METRICS: Final[dict[str, Metric]] = {metric.key: metric for metric in (*_METRICS, *RATE_METRICS)}
+
+# --- batteries, PV and the house (XOLTA, Aretas) ----------------------------------------------
+def _power_w(key: str) -> Metric:
+    return Metric(
+        key=key,
+        device_class=SensorDeviceClass.POWER,
+        state_class=SensorStateClass.MEASUREMENT,
+        unit=UnitOfPower.WATT,
+        precision=0,
+    )
+
+
+def _energy_kwh(key: str) -> Metric:
+    """A counter: only ever grows (restored across restarts), for the Energy dashboard."""
+    return Metric(
+        key=key,
+        device_class=SensorDeviceClass.ENERGY,
+        state_class=SensorStateClass.TOTAL_INCREASING,
+        unit=UnitOfEnergy.KILO_WATT_HOUR,
+        precision=2,
+    )
+
+
+BATTERY_METRICS: Final[tuple[Metric, ...]] = (
+    Metric(
+        key="battery_soc",
+        device_class=SensorDeviceClass.BATTERY,
+        state_class=SensorStateClass.MEASUREMENT,
+        unit=PERCENTAGE,
+        precision=0,
+    ),
+    _power_w("battery_power"),  # + discharging, - charging
+    _power_w("pv_power"),
+    _power_w("grid_power"),  # + importing, - exporting
+    _power_w("house_power"),
+    _energy_kwh("battery_charged_energy"),
+    _energy_kwh("battery_discharged_energy"),
+    _energy_kwh("pv_energy"),
+    _energy_kwh("grid_import_energy"),
+    _energy_kwh("grid_export_energy"),
+    Metric(
+        key="estimated_capacity",
+        device_class=SensorDeviceClass.ENERGY_STORAGE,
+        state_class=SensorStateClass.MEASUREMENT,
+        unit=UnitOfEnergy.KILO_WATT_HOUR,
+        precision=1,
+    ),
+    #: A value of a type the vendor describes at run time: name (``variant``) and unit come
+    #: with the reading.
+    Metric(key="device_reading", state_class=SensorStateClass.MEASUREMENT),
+)
+
+METRICS: Final[dict[str, Metric]] = {
+    metric.key: metric for metric in (*_METRICS, *RATE_METRICS, *BATTERY_METRICS)
+}
 
 #: Attribute names kept out of the recorder, whichever entity carries them.
 UNRECORDED_ATTRIBUTES: Final[frozenset[str]] = frozenset().union(

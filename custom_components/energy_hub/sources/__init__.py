@@ -2,13 +2,22 @@
 
 from typing import Any, Final
 
+from .aretas import AretasSource
 from .base import Source
 from .carbon_intensity import CarbonIntensitySource
 from .elexon import ElexonSource
 from .octopus import OctopusSource
 from .tariff import TariffSource
+from .xolta import XoltaSource
 
 SOURCES: Final[dict[str, type[Source[Any]]]] = {
     source.key: source
-    for source in (CarbonIntensitySource, ElexonSource, OctopusSource, TariffSource)
+    for source in (
+        AretasSource,
+        CarbonIntensitySource,
+        ElexonSource,
+        OctopusSource,
+        TariffSource,
+        XoltaSource,
+    )
 }

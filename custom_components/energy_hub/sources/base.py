@@ -72,6 +72,9 @@ class Reading:
     attributes: Mapping[str, Any] | None = None
     #: The unit, where it depends on the source (a price in the tariff's currency).
     unit: str | None = None
+    #: The name's ``variant`` placeholder when it is not the variant itself (a label the
+    #: vendor gives at run time, while the variant keeps the unique id stable).
+    label: str | None = None
 
     @property
     def key(self) -> str:
@@ -258,6 +261,20 @@ class Source[DataT](ABC):
     def next_history(self, now: datetime) -> datetime | None:
         """When to look for new history next; None when the source has none."""
         return None
+
+    # --- state kept across restarts (counters that integrate power, say) ------------------
+    def persist(self) -> Mapping[str, Any] | None:
+        """JSON-serialisable state to keep across restarts; None when there is none.
+
+        The coordinator stores it per entry (``.storage/energy_hub.<entry id>``) shortly
+        after each update and when the entry unloads, and hands it back to :meth:`restore`
+        before the first update after a restart.
+        """
+        return None
+
+    def restore(self, stored: Mapping[str, Any]) -> None:
+        """Take back what :meth:`persist` returned before a restart (ignore what is odd)."""
+        return
 
     def diagnostics(self, data: DataT | None) -> dict[str, Any]:
         """A summary of the held data for the diagnostics download (redacted by the caller)."""
