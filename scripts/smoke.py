@@ -98,8 +98,11 @@ def main() -> None:
     print("menu:", flow.get("menu_options"))
     flow = call("POST", f"/api/config/config_entries/flow/{flow['flow_id']}", {"next_step_id": source}, token=tok)
     print("form:", flow["step_id"], [f["name"] for f in flow["data_schema"]])
-    result = call("POST", f"/api/config/config_entries/flow/{flow['flow_id']}", step_input, token=tok)
-    print("result:", result["type"], result.get("title") or result.get("reason") or result.get("errors"))
+    # A list gives the input of each step in turn (a site or device step, say).
+    for one in step_input if isinstance(step_input, list) else [step_input]:
+        result = call("POST", f"/api/config/config_entries/flow/{flow['flow_id']}", one, token=tok)
+        print("result:", result["type"], result.get("step_id"),
+              result.get("title") or result.get("reason") or result.get("errors"))
     time.sleep(2)
     entries = call("GET", "/api/config/config_entries/entry?domain=energy_hub", token=tok)
     for entry in entries:

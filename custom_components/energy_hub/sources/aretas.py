@@ -29,7 +29,6 @@ from typing import Any, ClassVar, Final
 
 import aiohttp
 from homeassistant.core import HomeAssistant
-from homeassistant.data_entry_flow import section
 from homeassistant.helpers import selector
 import voluptuous as vol
 
@@ -44,7 +43,7 @@ from ..api.aretas import (
     integrate_power,
 )
 from ..api.errors import ApiAuthError, ApiError
-from ..const import CONF_ADVANCED, CONF_BASE_URL, CONF_SOURCE
+from ..const import CONF_SOURCE
 from .base import (
     DeviceSpec,
     EntrySpec,
@@ -54,8 +53,11 @@ from .base import (
     Reading,
     Source,
     StatisticSpec,
+    advanced_data,
+    advanced_section,
     configured_base_url,
     resolve_base_url,
+    secret_selector,
 )
 
 KEY = "aretas"
@@ -287,13 +289,8 @@ class AretasSource(Source[AretasData]):
                     vol.Required(CONF_USERNAME): selector.TextSelector(
                         selector.TextSelectorConfig(autocomplete="username")
                     ),
-                    vol.Required(CONF_PASSWORD): selector.TextSelector(
-                        selector.TextSelectorConfig(type=selector.TextSelectorType.PASSWORD)
-                    ),
-                    vol.Required(CONF_ADVANCED): section(
-                        vol.Schema({vol.Optional(CONF_BASE_URL): selector.TextSelector()}),
-                        {"collapsed": True},
-                    ),
+                    vol.Required(CONF_PASSWORD): secret_selector(),
+                    **advanced_section(),
                 }
             ),
         )
@@ -323,8 +320,7 @@ class AretasSource(Source[AretasData]):
             CONF_USERNAME: str(user_input.get(CONF_USERNAME, "")).strip(),
             CONF_PASSWORD: str(user_input.get(CONF_PASSWORD, "")),
         }
-        if (advanced := user_input.get(CONF_ADVANCED)) and advanced.get(CONF_BASE_URL):
-            data[CONF_ADVANCED] = {CONF_BASE_URL: str(advanced[CONF_BASE_URL]).strip()}
+        data |= advanced_data(user_input)
         account = await _account(_client(session, data))
         state["data"] = data
         state["devices"] = {str(d.mac): _device_name(d) for d in account.devices}
@@ -347,13 +343,7 @@ class AretasSource(Source[AretasData]):
     @classmethod
     def credentials_schema(cls) -> vol.Schema:
         """A new password."""
-        return vol.Schema(
-            {
-                vol.Optional(CONF_PASSWORD): selector.TextSelector(
-                    selector.TextSelectorConfig(type=selector.TextSelectorType.PASSWORD)
-                )
-            }
-        )
+        return vol.Schema({vol.Optional(CONF_PASSWORD): secret_selector()})
 
     @classmethod
     async def async_credentials_submit(

@@ -13,6 +13,8 @@ from typing import Any, ClassVar
 
 import aiohttp
 from homeassistant.core import HomeAssistant
+from homeassistant.data_entry_flow import section
+from homeassistant.helpers import selector
 import voluptuous as vol
 
 from ..const import CONF_ADVANCED, CONF_BASE_URL
@@ -34,6 +36,31 @@ def resolve_base_url(source_key: str, default: str, configured: str | None = Non
     if sandbox := os.environ.get(SANDBOX_ENV):
         return f"{sandbox.rstrip('/')}/{source_key.replace('_', '-')}"
     return default
+
+
+def advanced_section(*extra: tuple[Any, Any]) -> dict[Any, Any]:
+    """The collapsed "Advanced" section every flow ends with: another server URL, plus
+    ``extra`` (marker, selector) fields a source adds there."""
+    return {
+        vol.Required(CONF_ADVANCED): section(
+            vol.Schema({**dict(extra), vol.Optional(CONF_BASE_URL): selector.TextSelector()}),
+            {"collapsed": True},
+        )
+    }
+
+
+def advanced_data(user_input: Mapping[str, Any]) -> dict[str, Any]:
+    """What to store from the advanced section: the server URL when one was typed."""
+    advanced = user_input.get(CONF_ADVANCED)
+    url = str(advanced.get(CONF_BASE_URL) or "").strip() if isinstance(advanced, Mapping) else ""
+    return {CONF_ADVANCED: {CONF_BASE_URL: url}} if url else {}
+
+
+def secret_selector() -> selector.TextSelector:
+    """A password-style text field (passwords, API keys, tokens)."""
+    return selector.TextSelector(
+        selector.TextSelectorConfig(type=selector.TextSelectorType.PASSWORD)
+    )
 
 
 def configured_base_url(data: Mapping[str, Any]) -> str | None:

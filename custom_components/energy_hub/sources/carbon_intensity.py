@@ -8,7 +8,6 @@ from typing import Any, ClassVar
 
 import aiohttp
 from homeassistant.core import HomeAssistant
-from homeassistant.data_entry_flow import section
 from homeassistant.helpers import selector
 from homeassistant.util import dt as dt_util
 import voluptuous as vol
@@ -23,7 +22,7 @@ from ..api.carbon_intensity import (
     slot_start,
 )
 from ..api.errors import ApiError, ApiNotFoundError
-from ..const import CONF_ADVANCED, CONF_BASE_URL, CONF_SOURCE
+from ..const import CONF_SOURCE
 from ..metrics import CARBON_INDEX_OPTIONS, KNOWN_FUELS
 from .base import (
     DeviceSpec,
@@ -32,6 +31,8 @@ from .base import (
     FormSpec,
     Reading,
     Source,
+    advanced_data,
+    advanced_section,
     configured_base_url,
     resolve_base_url,
 )
@@ -135,10 +136,7 @@ class CarbonIntensitySource(Source[CarbonIntensityData]):
         schema = vol.Schema(
             {
                 vol.Optional(CONF_POSTCODE): selector.TextSelector(),
-                vol.Required(CONF_ADVANCED): section(
-                    vol.Schema({vol.Optional(CONF_BASE_URL): selector.TextSelector()}),
-                    {"collapsed": True},
-                ),
+                **advanced_section(),
             }
         )
         return FormSpec(step_id=step_id, schema=schema)
@@ -154,8 +152,7 @@ class CarbonIntensitySource(Source[CarbonIntensityData]):
     ) -> EntrySpec:
         """Check the postcode and that the API answers; one entry per region."""
         data: dict[str, Any] = {CONF_SOURCE: KEY}
-        if advanced := user_input.get(CONF_ADVANCED):
-            data[CONF_ADVANCED] = dict(advanced)
+        data |= advanced_data(user_input)
         client = _client(session, data)
         raw = (user_input.get(CONF_POSTCODE) or "").strip()
         if not raw:

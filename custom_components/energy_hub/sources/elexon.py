@@ -13,7 +13,6 @@ from typing import Any, ClassVar, Final
 
 import aiohttp
 from homeassistant.core import HomeAssistant
-from homeassistant.data_entry_flow import section
 from homeassistant.helpers import selector
 import voluptuous as vol
 
@@ -29,7 +28,7 @@ from ..api.elexon import (
     settlement_period,
 )
 from ..api.errors import ApiError, ApiNotFoundError
-from ..const import CONF_ADVANCED, CONF_BASE_URL, CONF_SOURCE, DOMAIN
+from ..const import CONF_SOURCE, DOMAIN
 from ..metrics import GENERATION_FUELS
 from .base import (
     DeviceSpec,
@@ -38,6 +37,8 @@ from .base import (
     FormSpec,
     Reading,
     Source,
+    advanced_data,
+    advanced_section,
     configured_base_url,
     resolve_base_url,
 )
@@ -188,10 +189,7 @@ class ElexonSource(Source[ElexonData]):
         """Nothing to ask but, in an advanced section, another server."""
         schema = vol.Schema(
             {
-                vol.Required(CONF_ADVANCED): section(
-                    vol.Schema({vol.Optional(CONF_BASE_URL): selector.TextSelector()}),
-                    {"collapsed": True},
-                ),
+                **advanced_section(),
             }
         )
         return FormSpec(step_id=step_id, schema=schema)
@@ -207,8 +205,7 @@ class ElexonSource(Source[ElexonData]):
     ) -> EntrySpec:
         """Check that the API answers; there is only one GB grid, so one entry."""
         data: dict[str, Any] = {CONF_SOURCE: KEY}
-        if advanced := user_input.get(CONF_ADVANCED):
-            data[CONF_ADVANCED] = dict(advanced)
+        data |= advanced_data(user_input)
         spec = EntrySpec(title=TITLE, unique_id=KEY, data=data)
         if hass.config_entries.async_entry_for_domain_unique_id(DOMAIN, KEY) is not None:
             return spec  # the flow aborts as already configured; no need to ask the API

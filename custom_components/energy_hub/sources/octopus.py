@@ -22,7 +22,6 @@ from zoneinfo import ZoneInfo
 
 import aiohttp
 from homeassistant.core import HomeAssistant
-from homeassistant.data_entry_flow import section
 from homeassistant.helpers import selector
 import voluptuous as vol
 
@@ -39,7 +38,7 @@ from ..api.octopus import (
     parse_tariff_code,
     rate_at,
 )
-from ..const import CONF_ADVANCED, CONF_BASE_URL, CONF_SOURCE
+from ..const import CONF_SOURCE
 from .base import (
     DeviceSpec,
     EntrySpec,
@@ -49,8 +48,11 @@ from .base import (
     Reading,
     Source,
     StatisticSpec,
+    advanced_data,
+    advanced_section,
     configured_base_url,
     resolve_base_url,
+    secret_selector,
 )
 from .rates import Rate, local_day, next_change, rate_readings
 
@@ -286,11 +288,7 @@ async def _check(client: OctopusClient, number: str) -> Account:
 
 
 def _credentials() -> dict[Any, Any]:
-    return {
-        vol.Required(CONF_API_KEY): selector.TextSelector(
-            selector.TextSelectorConfig(type=selector.TextSelectorType.PASSWORD)
-        )
-    }
+    return {vol.Required(CONF_API_KEY): secret_selector()}
 
 
 class OctopusSource(Source[OctopusData]):
@@ -331,10 +329,7 @@ class OctopusSource(Source[OctopusData]):
                 {
                     **_credentials(),
                     vol.Required(CONF_ACCOUNT_NUMBER): selector.TextSelector(),
-                    vol.Required(CONF_ADVANCED): section(
-                        vol.Schema({vol.Optional(CONF_BASE_URL): selector.TextSelector()}),
-                        {"collapsed": True},
-                    ),
+                    **advanced_section(),
                 }
             ),
         )
@@ -355,8 +350,7 @@ class OctopusSource(Source[OctopusData]):
             CONF_API_KEY: str(user_input[CONF_API_KEY]).strip(),
             CONF_ACCOUNT_NUMBER: number,
         }
-        if advanced := user_input.get(CONF_ADVANCED):
-            data[CONF_ADVANCED] = dict(advanced)
+        data |= advanced_data(user_input)
         await _check(_client(session, data), number)
         return EntrySpec(title=number, unique_id=f"{KEY}_{number.lower()}", data=data)
 

@@ -22,7 +22,6 @@ from typing import Any, ClassVar, Final
 
 import aiohttp
 from homeassistant.core import HomeAssistant
-from homeassistant.data_entry_flow import section
 from homeassistant.helpers import selector
 from homeassistant.util import dt as dt_util
 import voluptuous as vol
@@ -37,7 +36,7 @@ from ..api.xolta import (
     XoltaSite,
     XoltaStatus,
 )
-from ..const import CONF_ADVANCED, CONF_BASE_URL, CONF_SOURCE
+from ..const import CONF_ADVANCED, CONF_SOURCE
 from .base import (
     DeviceSpec,
     EntrySpec,
@@ -47,8 +46,11 @@ from .base import (
     Reading,
     Source,
     StatisticSpec,
+    advanced_data,
+    advanced_section,
     configured_base_url,
     resolve_base_url,
+    secret_selector,
 )
 
 KEY = "xolta"
@@ -162,11 +164,7 @@ async def _sites(client: XoltaClient) -> list[XoltaSite]:
 
 def _secret(key: str, required: bool) -> dict[Any, Any]:
     marker = vol.Required if required else vol.Optional
-    return {
-        marker(key): selector.TextSelector(
-            selector.TextSelectorConfig(type=selector.TextSelectorType.PASSWORD)
-        )
-    }
+    return {marker(key): secret_selector()}
 
 
 def _credentials(user_input: Mapping[str, Any]) -> dict[str, str]:
@@ -233,15 +231,7 @@ class XoltaSource(Source[XoltaData]):
                         )
                     ),
                     **_secret(CONF_PASSWORD, required=False),
-                    vol.Required(CONF_ADVANCED): section(
-                        vol.Schema(
-                            {
-                                **_secret(CONF_REFRESH_TOKEN, required=False),
-                                vol.Optional(CONF_BASE_URL): selector.TextSelector(),
-                            }
-                        ),
-                        {"collapsed": True},
-                    ),
+                    **advanced_section(*_secret(CONF_REFRESH_TOKEN, required=False).items()),
                 }
             ),
         )
@@ -268,8 +258,7 @@ class XoltaSource(Source[XoltaData]):
             CONF_USERNAME: str(user_input.get(CONF_USERNAME, "")).strip(),
             **_credentials({**user_input, **advanced}),
         }
-        if advanced.get(CONF_BASE_URL):
-            data[CONF_ADVANCED] = {CONF_BASE_URL: str(advanced[CONF_BASE_URL]).strip()}
+        data |= advanced_data(user_input)
         found = await _sites(_client(session, data))
         if len(found) == 1:
             return cls._entry(data, found[0].site_id, found[0].name or found[0].site_id)
