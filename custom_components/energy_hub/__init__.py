@@ -5,6 +5,7 @@ from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import ConfigEntryError
 from homeassistant.helpers import config_validation as cv
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
+from homeassistant.helpers.device_registry import DeviceEntry
 from homeassistant.helpers.typing import ConfigType
 
 from .const import CONF_SOURCE, DOMAIN
@@ -50,3 +51,11 @@ async def async_unload_entry(hass: HomeAssistant, entry: EnergyHubConfigEntry) -
 async def async_remove_entry(hass: HomeAssistant, entry: EnergyHubConfigEntry) -> None:
     """Forget the state the entry's source kept across restarts."""
     await state_store(hass, entry.entry_id).async_remove()
+
+
+async def async_remove_config_entry_device(
+    hass: HomeAssistant, entry: EnergyHubConfigEntry, device: DeviceEntry
+) -> bool:
+    """A device can be deleted by hand only once its source no longer reports it."""
+    current = {(DOMAIN, f"{entry.unique_id}:{key}") for key in entry.runtime_data.devices}
+    return not device.identifiers & current

@@ -6,6 +6,8 @@ from typing import Any, override
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
 from homeassistant.exceptions import ConfigEntryAuthFailed, HomeAssistantError
+from homeassistant.helpers import device_registry as dr
+from homeassistant.helpers.device_registry import DeviceEntryType, DeviceInfo
 from homeassistant.helpers.event import async_track_point_in_utc_time
 from homeassistant.helpers.storage import Store
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
@@ -26,6 +28,28 @@ SAVE_DELAY = 60.0
 STORE_VERSION = 1
 
 type EnergyHubConfigEntry = ConfigEntry[EnergyHubCoordinator]
+
+
+def device_info(
+    entry: ConfigEntry[Any], spec: DeviceSpec, via_device_id: str | None = None
+) -> DeviceInfo:
+    """Device registry data for one of the source's devices (``via``: its parent's id).
+
+    Built with keyword arguments only (``DeviceInfo`` becomes a dataclass in 2026.11).
+    """
+    info = DeviceInfo(
+        identifiers={(DOMAIN, f"{entry.unique_id}:{spec.key}")},
+        name=spec.name,
+        manufacturer=spec.manufacturer,
+        model=spec.model,
+        entry_type=DeviceEntryType.SERVICE if spec.service else None,
+        serial_number=spec.serial_number,
+        sw_version=spec.sw_version,
+        configuration_url=spec.configuration_url,
+    )
+    if via_device_id:
+        info["via_device_id"] = via_device_id
+    return info
 
 
 def state_store(hass: HomeAssistant, entry_id: str) -> Store[dict[str, Any]]:
@@ -52,6 +76,8 @@ class EnergyHubCoordinator(DataUpdateCoordinator[Any]):
         self.source = source
         self.readings: dict[str, Reading] = {}
         self.devices: dict[str, DeviceSpec] = {}
+        #: Device registry id of each of the source's devices (registered parents first).
+        self.device_ids: dict[str, str] = {}
         self.failures = 0
         self.history_failures = 0
         self.history_written: dict[str, int] = {}
@@ -113,9 +139,53 @@ class EnergyHubCoordinator(DataUpdateCoordinator[Any]):
 
     def _compute(self, data: Any, now: datetime) -> None:
         """Readings and devices from held data, then the next tick."""
-        self.devices = {device.key: device for device in self.source.devices(data)}
+        devices = {device.key: device for device in self.source.devices(data)}
+        if devices != self.devices:
+            self.devices = devices
+            self._sync_devices()
         self.readings = {reading.key: reading for reading in self.source.readings(data, now)}
         self._schedule_tick(data, now)
+
+    def _sync_devices(self) -> None:
+        """Register the source's devices, each after the device it is connected through
+        (``via``), and remove the entry's devices the source no longer reports."""
+        entry = self.config_entry
+        registry = dr.async_get(self.hass)
+        ids: dict[str, str] = {}
+        pending = list(self.devices.values())
+        while pending:
+            waiting = [
+                spec
+                for spec in pending
+                if spec.via and spec.via in self.devices and spec.via not in ids
+            ]
+            for spec in pending:
+                if spec in waiting:
+                    continue
+                device = registry.async_get_or_create(
+                    config_entry_id=entry.entry_id,
+                    identifiers={(DOMAIN, f"{entry.unique_id}:{spec.key}")},
+                    name=spec.name,
+                    manufacturer=spec.manufacturer,
+                    model=spec.model,
+                    entry_type=DeviceEntryType.SERVICE if spec.service else None,
+                    serial_number=spec.serial_number,
+                    sw_version=spec.sw_version,
+                    configuration_url=spec.configuration_url,
+                    via_device_id=ids.get(spec.via) if spec.via else None,
+                )
+                ids[spec.key] = device.id
+            if len(waiting) == len(pending):
+                break  # a loop of ``via``: those devices come with their entities
+            pending = waiting
+        self.device_ids = ids
+        if not self.devices:
+            return  # nothing reported at all is a glitch, not every device gone
+        known = {(DOMAIN, f"{entry.unique_id}:{key}") for key in self.devices}
+        for device in dr.async_entries_for_config_entry(registry, entry.entry_id):
+            if not device.identifiers & known:
+                LOGGER.debug("%s: removing device %s (no longer reported)", self.name, device.name)
+                registry.async_remove_device(device.id)
 
     def _schedule_tick(self, data: Any, now: datetime) -> None:
         if self._unsub_tick:

@@ -5,33 +5,13 @@ from typing import Any
 
 from homeassistant.const import Platform
 from homeassistant.core import callback
-from homeassistant.helpers.device_registry import DeviceEntryType, DeviceInfo
 from homeassistant.helpers.entity import Entity
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.update_coordinator import CoordinatorEntity
 
-from .const import DOMAIN
-from .coordinator import EnergyHubConfigEntry, EnergyHubCoordinator
+from .coordinator import EnergyHubConfigEntry, EnergyHubCoordinator, device_info
 from .metrics import METRICS, UNRECORDED_ATTRIBUTES, Metric
-from .sources.base import DeviceSpec, Reading
-
-
-def device_info(entry: EnergyHubConfigEntry, spec: DeviceSpec) -> DeviceInfo:
-    """Device registry data for one of the source's devices."""
-    info = DeviceInfo(
-        identifiers={(DOMAIN, f"{entry.unique_id}:{spec.key}")},
-        name=spec.name,
-        manufacturer=spec.manufacturer,
-        model=spec.model,
-        entry_type=DeviceEntryType.SERVICE if spec.service else None,
-    )
-    if spec.serial_number:
-        info["serial_number"] = spec.serial_number
-    if spec.sw_version:
-        info["sw_version"] = spec.sw_version
-    if spec.configuration_url:
-        info["configuration_url"] = spec.configuration_url
-    return info
+from .sources.base import Reading
 
 
 class EnergyHubEntity(CoordinatorEntity[EnergyHubCoordinator]):
@@ -51,7 +31,9 @@ class EnergyHubEntity(CoordinatorEntity[EnergyHubCoordinator]):
             self._attr_translation_placeholders = {"variant": reading.label or reading.variant}
         self._attr_entity_category = metric.entity_category
         self._attr_entity_registry_enabled_default = metric.enabled_default
-        self._attr_device_info = device_info(entry, coordinator.devices[reading.device])
+        spec = coordinator.devices[reading.device]
+        via = coordinator.device_ids.get(spec.via) if spec.via else None
+        self._attr_device_info = device_info(entry, spec, via)
 
     @property
     def reading(self) -> Reading | None:
@@ -80,15 +62,19 @@ def async_setup_platform(
 ) -> None:
     """Add an entity per reading of this platform, now and whenever new readings appear."""
     coordinator = entry.runtime_data
-    known: set[str] = set()
+    known: dict[str, str] = {}  # reading key -> device key
 
     @callback
     def add_new() -> None:
+        # Readings of devices that went away: their entities went with the device, and come
+        # back new if the device returns.
+        for key in [key for key, device in known.items() if device not in coordinator.devices]:
+            del known[key]
         new: list[Entity] = []
         for key, reading in coordinator.readings.items():
             metric = METRICS[reading.metric]
             if metric.platform is platform and key not in known:
-                known.add(key)
+                known[key] = reading.device
                 new.append(factory(coordinator, reading, metric))
         if new:
             async_add_entities(new)

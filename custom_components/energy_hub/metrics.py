@@ -214,6 +214,9 @@ def _energy_kwh(key: str) -> Metric:
     )
 
 
+#: A plant's or device's state (Hoymiles): reporting, not reporting, reporting a warning.
+DEVICE_STATUS_OPTIONS: Final = ("online", "offline", "warning")
+
 BATTERY_METRICS: Final[tuple[Metric, ...]] = (
     Metric(
         key="battery_soc",
@@ -237,6 +240,13 @@ BATTERY_METRICS: Final[tuple[Metric, ...]] = (
         state_class=SensorStateClass.MEASUREMENT,
         unit=UnitOfEnergy.KILO_WATT_HOUR,
         precision=1,
+    ),
+    _energy_kwh("pv_energy_today"),  # back to 0 at the plant's local midnight
+    Metric(key="device_status", device_class=SensorDeviceClass.ENUM, options=DEVICE_STATUS_OPTIONS),
+    Metric(
+        key="last_report",
+        device_class=SensorDeviceClass.TIMESTAMP,
+        entity_category=EntityCategory.DIAGNOSTIC,
     ),
     #: A value of a type the vendor describes at run time: name (``variant``) and unit come
     #: with the reading.

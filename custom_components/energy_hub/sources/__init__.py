@@ -6,6 +6,7 @@ from .aretas import AretasSource
 from .base import Source
 from .carbon_intensity import CarbonIntensitySource
 from .elexon import ElexonSource
+from .hoymiles import HoymilesSource
 from .octopus import OctopusSource
 from .tariff import TariffSource
 from .xolta import XoltaSource
@@ -16,6 +17,7 @@ SOURCES: Final[dict[str, type[Source[Any]]]] = {
         AretasSource,
         CarbonIntensitySource,
         ElexonSource,
+        HoymilesSource,
         OctopusSource,
         TariffSource,
         XoltaSource,

@@ -1,0 +1,684 @@
+"""Hoymiles S-Miles cloud: plants, their microinverters, DTUs, meters and batteries.
+
+One entry is one account; it shows the plants chosen in the flow (or in the options).
+
+Requests per plant (the cloud refreshes a plant about every 5 minutes and returns a whole plant
+in one call, so nothing is asked per inverter):
+- ``count_station_real_data`` when the next upload is due: 5 minutes after the last one's
+  ``data_time`` (and not sooner than the update interval, 2 minutes at least). While a plant
+  has not uploaded for 15 minutes, every 15 minutes at most. About 288 a day;
+- ``select_device_of_tree`` every 30 minutes: the devices and whether each is connected (48);
+- ``station/find`` once per start (time zone, capacity); the station list once per start;
+- ``stat_g_a`` once a day for the long-term statistics (the current month; the first run:
+  one per month of the backfill).
+About 340 requests per plant per day; a login lasts hours (about 3 a day, the token is reused
+until the cloud rejects it).
+
+Counters never go backwards: a lower lifetime total than the one held is ignored (logged at
+debug), and "today" values go back to 0 only at the plant's local midnight. The battery's
+charged and discharged energy are only given per day by the cloud: their lifetime counters add
+up each day's increase (and are persisted).
+
+Signs are Energy Hub's (the client's): battery + discharging, grid + importing.
+"""
+
+from collections.abc import AsyncIterator, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any, ClassVar, Final
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import aiohttp
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers import selector
+import voluptuous as vol
+
+from ..api.errors import ApiAuthError, ApiError, ApiRateLimitedError
+from ..api.hoymiles import (
+    DEFAULT_BASE_URL,
+    DeviceKind,
+    HoymilesClient,
+    HoymilesDevice,
+    HoymilesDeviceTree,
+    HoymilesRealtime,
+    HoymilesStation,
+    HoymilesStationDetails,
+)
+from ..const import CONF_SOURCE, LOGGER
+from .base import (
+    DeviceSpec,
+    EntrySpec,
+    FlowError,
+    FormSpec,
+    HistorySeries,
+    Reading,
+    Source,
+    StatisticSpec,
+    advanced_data,
+    advanced_section,
+    configured_base_url,
+    resolve_base_url,
+    secret_selector,
+)
+
+KEY = "hoymiles"
+PLANTS_STEP = "hoymiles_plants"
+CONF_USERNAME = "username"
+CONF_PASSWORD = "password"  # noqa: S105 (a field name)
+CONF_PLANTS = "plants"
+CONF_SCAN_INTERVAL = "scan_interval"
+CONF_HISTORY_DAYS = "history_days"
+DEFAULT_SCAN_MINUTES = 5
+MIN_SCAN_MINUTES = 2
+MAX_SCAN_MINUTES = 60
+DEFAULT_HISTORY_DAYS = 365
+MAX_HISTORY_DAYS = 365
+
+#: The cloud shows a new upload about this long after the previous one.
+UPLOAD_INTERVAL: Final = timedelta(minutes=5)
+#: Ask this long after an upload is expected (the cloud takes a moment to process it).
+SETTLE: Final = timedelta(seconds=30)
+#: A plant that has not uploaded for this long is asked at most this often.
+STALE_AFTER: Final = timedelta(minutes=15)
+STALE_INTERVAL: Final = timedelta(minutes=15)
+TREE_INTERVAL: Final = timedelta(minutes=30)
+#: The statistics are updated this long after the plant's local midnight.
+HISTORY_DELAY: Final = timedelta(hours=1)
+DEFAULT_ZONE: Final = "Europe/Amsterdam"
+
+STATUS_ONLINE: Final = "online"
+STATUS_OFFLINE: Final = "offline"
+STATUS_WARNING: Final = "warning"
+
+_KIND_NAMES: Final = {
+    DeviceKind.DTU: "DTU",
+    DeviceKind.MICROINVERTER: "Microinverter",
+    DeviceKind.HYBRID_INVERTER: "Hybrid inverter",
+    DeviceKind.BATTERY: "Battery",
+    DeviceKind.METER: "Meter",
+    DeviceKind.UNKNOWN: "Device",
+}
+
+
+def hoymiles_base_url(data: Mapping[str, Any]) -> str:
+    """The cloud's host, or the sandbox's ``<base>/hoymiles`` (or the flow's advanced URL)."""
+    return resolve_base_url(KEY, DEFAULT_BASE_URL, configured_base_url(data))
+
+
+def _client(session: aiohttp.ClientSession, data: Mapping[str, Any]) -> HoymilesClient:
+    return HoymilesClient(
+        session,
+        str(data.get(CONF_USERNAME) or ""),
+        str(data.get(CONF_PASSWORD) or ""),
+        base_url=hoymiles_base_url(data),
+    )
+
+
+def _flow_error(err: ApiError) -> FlowError:
+    if isinstance(err, ApiAuthError):
+        return FlowError("invalid_credentials")
+    if isinstance(err, ApiRateLimitedError):
+        minutes = str(round((err.retry_after or 1800) / 60))
+        return FlowError("account_locked", placeholders={"minutes": minutes})
+    return FlowError("cannot_connect")
+
+
+async def _stations(client: HoymilesClient) -> list[HoymilesStation]:
+    """Log in and list the plants; flow errors for what goes wrong."""
+    try:
+        await client.login()
+        stations = await client.stations()
+    except ApiError as err:
+        raise _flow_error(err) from err
+    if not stations:
+        raise FlowError("no_plants")
+    return stations
+
+
+def _plants_form(plants: Mapping[str, str]) -> FormSpec:
+    """Which of the account's plants to show (all by default)."""
+    return FormSpec(
+        step_id=PLANTS_STEP,
+        schema=vol.Schema(
+            {
+                vol.Required(CONF_PLANTS, default=list(plants)): selector.SelectSelector(
+                    selector.SelectSelectorConfig(
+                        options=[
+                            selector.SelectOptionDict(value=plant, label=name)
+                            for plant, name in plants.items()
+                        ],
+                        multiple=True,
+                    )
+                )
+            }
+        ),
+    )
+
+
+def _plant_ids(value: Any) -> list[str]:
+    """Plant ids from the options (a list, or one comma-separated text), digits only."""
+    items = value if isinstance(value, list) else str(value or "").split(",")
+    out: list[str] = []
+    for item in items:
+        text = str(item).strip()
+        if text and text not in out:
+            if not text.isdigit():
+                raise FlowError("invalid_plant", CONF_PLANTS, {"plant": text})
+            out.append(text)
+    return out
+
+
+def _zone(name: str | None) -> ZoneInfo:
+    try:
+        return ZoneInfo(name or DEFAULT_ZONE)
+    except ZoneInfoNotFoundError, ValueError:
+        return ZoneInfo(DEFAULT_ZONE)
+
+
+@dataclass(slots=True)
+class PlantState:
+    """What is held for one plant."""
+
+    station: HoymilesStation
+    details: HoymilesStationDetails | None = None
+    realtime: HoymilesRealtime | None = None
+    tree: HoymilesDeviceTree | None = None
+    realtime_due: datetime | None = None
+    tree_due: datetime | None = None
+
+    @property
+    def zone(self) -> ZoneInfo:
+        """The plant's time zone (its "today" and its history days)."""
+        return _zone(self.details.timezone if self.details else None)
+
+    @property
+    def name(self) -> str:
+        """The plant's name, or its id."""
+        return self.station.name or str(self.station.id)
+
+
+@dataclass(slots=True)
+class HoymilesData:
+    """The plants held, and when they were last asked for."""
+
+    plants: dict[int, PlantState] = field(default_factory=dict)
+    retrieved: datetime | None = None
+
+
+class HoymilesSource(Source[HoymilesData]):
+    """A Hoymiles S-Miles account: its plants and their devices."""
+
+    key: ClassVar[str] = KEY
+    flow_steps: ClassVar[tuple[str, ...]] = (KEY, PLANTS_STEP)
+    default_options: ClassVar[Mapping[str, Any]] = {
+        CONF_PLANTS: [],
+        CONF_SCAN_INTERVAL: DEFAULT_SCAN_MINUTES,
+        CONF_HISTORY_DAYS: DEFAULT_HISTORY_DAYS,
+    }
+
+    def __init__(
+        self,
+        session: aiohttp.ClientSession,
+        data: Mapping[str, Any],
+        options: Mapping[str, Any],
+    ) -> None:
+        """The client; counters empty until restored."""
+        super().__init__(session, data, options)
+        self.client = _client(session, data)
+        self.scan_interval = timedelta(
+            minutes=max(MIN_SCAN_MINUTES, int(self.options[CONF_SCAN_INTERVAL]))
+        )
+        self.history_horizon = timedelta(days=int(self.options[CONF_HISTORY_DAYS]))
+        self.selected = {int(plant) for plant in _plant_ids(self.options[CONF_PLANTS])}
+        self.plants: dict[int, PlantState] | None = None
+        #: Lifetime counters (kWh), by "<plant>:<metric>": never lower.
+        self.totals: dict[str, float] = {}
+        #: Today counters: "<plant>:<metric>" -> (plant-local day, kWh).
+        self.today: dict[str, tuple[date, float]] = {}
+
+    # --- config flow -------------------------------------------------------------------
+    @classmethod
+    def flow_form(cls, step_id: str, user_input: Mapping[str, Any] | None) -> FormSpec:
+        """Username and password; the plants (their choices come from the submit)."""
+        if step_id == PLANTS_STEP:
+            return _plants_form({})
+        return FormSpec(
+            step_id=KEY,
+            schema=vol.Schema(
+                {
+                    vol.Required(CONF_USERNAME): selector.TextSelector(
+                        selector.TextSelectorConfig(
+                            type=selector.TextSelectorType.EMAIL, autocomplete="username"
+                        )
+                    ),
+                    vol.Required(CONF_PASSWORD): secret_selector(),
+                    **advanced_section(),
+                }
+            ),
+        )
+
+    @classmethod
+    async def async_flow_submit(
+        cls,
+        hass: HomeAssistant,
+        session: aiohttp.ClientSession,
+        step_id: str,
+        user_input: dict[str, Any],
+        state: dict[str, Any],
+    ) -> EntrySpec | FormSpec:
+        """Log in and list the plants; one plant: done, several: pick them."""
+        if step_id == PLANTS_STEP:
+            chosen = [str(plant) for plant in user_input.get(CONF_PLANTS) or []]
+            if not chosen:
+                raise FlowError("no_plants_chosen", CONF_PLANTS)
+            everything = set(chosen) == set(state["plants"])
+            return cls._entry(state["data"], [] if everything else chosen)
+        data: dict[str, Any] = {
+            CONF_SOURCE: KEY,
+            CONF_USERNAME: str(user_input.get(CONF_USERNAME, "")).strip(),
+            CONF_PASSWORD: str(user_input.get(CONF_PASSWORD, "")),
+            **advanced_data(user_input),
+        }
+        stations = await _stations(_client(session, data))
+        if len(stations) == 1:
+            return cls._entry(data, [])
+        state["data"] = data
+        state["plants"] = {str(st.id): st.name or str(st.id) for st in stations}
+        return _plants_form(state["plants"])
+
+    @classmethod
+    def _entry(cls, data: dict[str, Any], plants: list[str]) -> EntrySpec:
+        username = str(data[CONF_USERNAME])
+        return EntrySpec(
+            title=f"Hoymiles {username}",
+            unique_id=f"{KEY}_{username.lower()}",
+            data=data,
+            options={**cls.default_options, CONF_PLANTS: plants},
+        )
+
+    @classmethod
+    def credentials_schema(cls) -> vol.Schema:
+        """A new password."""
+        return vol.Schema({vol.Required(CONF_PASSWORD): secret_selector()})
+
+    @classmethod
+    async def async_credentials_submit(
+        cls,
+        hass: HomeAssistant,
+        session: aiohttp.ClientSession,
+        data: Mapping[str, Any],
+        user_input: dict[str, Any],
+    ) -> tuple[str, dict[str, Any]]:
+        """The new password must log in to the same account."""
+        updates = {CONF_PASSWORD: str(user_input.get(CONF_PASSWORD, ""))}
+        await _stations(_client(session, {**data, **updates}))
+        return f"{KEY}_{str(data[CONF_USERNAME]).lower()}", updates
+
+    @classmethod
+    def options_schema(cls) -> vol.Schema:
+        """Plants (ids; empty: all), update interval, history to backfill."""
+        return vol.Schema(
+            {
+                vol.Optional(CONF_PLANTS): selector.SelectSelector(
+                    selector.SelectSelectorConfig(options=[], multiple=True, custom_value=True)
+                ),
+                vol.Required(CONF_SCAN_INTERVAL): selector.NumberSelector(
+                    selector.NumberSelectorConfig(
+                        min=MIN_SCAN_MINUTES,
+                        max=MAX_SCAN_MINUTES,
+                        step=1,
+                        unit_of_measurement="min",
+                        mode=selector.NumberSelectorMode.BOX,
+                    )
+                ),
+                vol.Required(CONF_HISTORY_DAYS): selector.NumberSelector(
+                    selector.NumberSelectorConfig(
+                        min=1,
+                        max=MAX_HISTORY_DAYS,
+                        step=1,
+                        unit_of_measurement="days",
+                        mode=selector.NumberSelectorMode.BOX,
+                    )
+                ),
+            }
+        )
+
+    @classmethod
+    def validate_options(cls, user_input: dict[str, Any]) -> dict[str, Any]:
+        """Plant ids (digits); interval 2 to 60 minutes; history 1 to 365 days."""
+        minutes = int(user_input.get(CONF_SCAN_INTERVAL, DEFAULT_SCAN_MINUTES))
+        days = int(user_input.get(CONF_HISTORY_DAYS, DEFAULT_HISTORY_DAYS))
+        return {
+            CONF_PLANTS: _plant_ids(user_input.get(CONF_PLANTS)),
+            CONF_SCAN_INTERVAL: max(MIN_SCAN_MINUTES, min(MAX_SCAN_MINUTES, minutes)),
+            CONF_HISTORY_DAYS: max(1, min(MAX_HISTORY_DAYS, days)),
+        }
+
+    # --- state across restarts ---------------------------------------------------------
+    def persist(self) -> Mapping[str, Any]:
+        """The counters, so that they never go back after a restart."""
+        return {
+            "totals": dict(self.totals),
+            "today": {key: [day.isoformat(), value] for key, (day, value) in self.today.items()},
+        }
+
+    def restore(self, stored: Mapping[str, Any]) -> None:
+        """Counters as persisted (what is odd is dropped)."""
+        totals = stored.get("totals")
+        if isinstance(totals, Mapping):
+            for key, value in totals.items():
+                if isinstance(value, int | float) and value >= 0:
+                    self.totals[str(key)] = float(value)
+        today = stored.get("today")
+        if isinstance(today, Mapping):
+            for key, item in today.items():
+                try:
+                    day, value = item
+                    self.today[str(key)] = (date.fromisoformat(day), max(0.0, float(value)))
+                except TypeError, ValueError:
+                    continue
+
+    # --- runtime -----------------------------------------------------------------------
+    @property
+    def request_count(self) -> int:
+        """Requests made by this source's client."""
+        return self.client.request_count
+
+    async def async_update(self, previous: HoymilesData | None, now: datetime) -> HoymilesData:
+        """What is due per plant: the realtime answer, the device tree."""
+        if self.plants is None:
+            stations = await self.client.stations()
+            self.plants = {
+                st.id: PlantState(station=st)
+                for st in stations
+                if not self.selected or st.id in self.selected
+            }
+        for plant in self.plants.values():
+            plant_id = plant.station.id
+            if plant.details is None:
+                plant.details = await self.client.station_details(plant_id)
+            if plant.realtime_due is None or now >= plant.realtime_due:
+                realtime = await self.client.station_realtime(plant_id, plant.details.timezone)
+                plant.realtime = realtime
+                self._count(plant, realtime, now)
+                plant.realtime_due = self._realtime_due(realtime, now)
+            if plant.tree_due is None or now >= plant.tree_due:
+                tree = await self.client.device_tree(plant_id)
+                if tree.devices or plant.tree is None:
+                    plant.tree = tree
+                else:  # a glitch, most likely: devices are not removed on an empty answer
+                    LOGGER.debug("Hoymiles plant %s: empty device tree ignored", plant_id)
+                plant.tree_due = now + TREE_INTERVAL
+        return HoymilesData(plants=dict(self.plants), retrieved=now)
+
+    def _realtime_due(self, realtime: HoymilesRealtime, now: datetime) -> datetime:
+        """The next upload's arrival, not sooner than the interval; rarer for a quiet plant."""
+        due = now + self.scan_interval
+        if realtime.data_time is None or now - realtime.data_time > STALE_AFTER:
+            return max(due, now + STALE_INTERVAL)
+        return max(due, realtime.data_time + UPLOAD_INTERVAL + SETTLE)
+
+    # --- counters ------------------------------------------------------------------------
+    def _total(self, key: str, wh: float | None) -> None:
+        """A lifetime counter: kept when the cloud gives a lower one."""
+        if wh is None:
+            return
+        value = wh / 1000
+        held = self.totals.get(key)
+        if held is not None and value < held:
+            LOGGER.debug("Hoymiles %s: lower total %.3f kWh than %.3f ignored", key, value, held)
+            return
+        self.totals[key] = value
+
+    def _daily(self, key: str, wh: float | None, day: date) -> float:
+        """A today counter of ``day``; returns how much it grew (kWh)."""
+        if wh is None:
+            return 0.0
+        value = wh / 1000
+        held = self.today.get(key)
+        if held is not None and day < held[0]:
+            return 0.0  # yesterday's figure after today's
+        if held is not None and day == held[0]:
+            if value < held[1]:
+                LOGGER.debug("Hoymiles %s: today %.3f kWh below %.3f ignored", key, value, held[1])
+                return 0.0
+            grown = value - held[1]
+        else:
+            grown = value
+        self.today[key] = (day, value)
+        return grown
+
+    def _count(self, plant: PlantState, realtime: HoymilesRealtime, now: datetime) -> None:
+        pid = plant.station.id
+        if realtime.data_time_local is not None:
+            # The upload covers the slot before its time: a first upload after midnight
+            # still carries the day before.
+            day = (realtime.data_time_local - UPLOAD_INTERVAL).date()
+        else:
+            day = now.astimezone(plant.zone).date()
+        self._daily(f"{pid}:pv_energy_today", realtime.today_energy_wh, day)
+        self._total(f"{pid}:pv_energy", realtime.total_energy_wh)
+        flow = realtime.energy_flow
+        if flow is None:
+            return
+        self._total(f"{pid}:grid_import_energy", flow.grid_import.total_wh)
+        self._total(f"{pid}:grid_export_energy", flow.grid_export.total_wh)
+        for metric, wh in (
+            ("battery_charged_energy", flow.battery_charge_today_wh),
+            ("battery_discharged_energy", flow.battery_discharge_today_wh),
+        ):
+            grown = self._daily(f"{pid}:{metric}_today", wh, day)
+            key = f"{pid}:{metric}"
+            self.totals[key] = self.totals.get(key, 0.0) + grown
+
+    def next_update(self, data: HoymilesData, now: datetime) -> datetime:
+        """The earliest request due over the plants."""
+        dues = [
+            due
+            for plant in data.plants.values()
+            for due in (plant.realtime_due, plant.tree_due)
+            if due is not None
+        ]
+        return min(dues, default=now + self.scan_interval)
+
+    def next_tick(self, data: HoymilesData, now: datetime) -> datetime | None:
+        """The next local midnight of a plant: its "today" values go back to 0."""
+        ticks = [_next_midnight(now, plant.zone) for plant in data.plants.values()]
+        return min(ticks, default=None)
+
+    # --- devices and readings ----------------------------------------------------------
+    @staticmethod
+    def _plant_key(plant_id: int) -> str:
+        return f"plant_{plant_id}"
+
+    def devices(self, data: HoymilesData) -> list[DeviceSpec]:
+        """Each plant (a service), then its devices under it (parents first)."""
+        out: list[DeviceSpec] = []
+        for pid, plant in data.plants.items():
+            out.append(
+                DeviceSpec(
+                    key=self._plant_key(pid),
+                    name=f"Hoymiles {plant.name}",
+                    manufacturer="Hoymiles",
+                    model="Plant",
+                    serial_number=str(pid),
+                    service=True,
+                    configuration_url="https://global.hoymiles.com/",
+                )
+            )
+            tree = plant.tree.devices if plant.tree else ()
+            ids = {device.id for device in tree}
+            for device in tree:
+                parent = device.parent_id
+                via = f"device_{parent}" if parent in ids else self._plant_key(pid)
+                out.append(
+                    DeviceSpec(
+                        key=f"device_{device.id}",
+                        name=_device_name(device),
+                        manufacturer="Hoymiles",
+                        model=device.model or _KIND_NAMES[device.kind],
+                        serial_number=device.serial,
+                        sw_version=device.software_version,
+                        via=via,
+                    )
+                )
+        return out
+
+    def readings(self, data: HoymilesData, now: datetime) -> list[Reading]:
+        """Per plant: power, energy, status, last report (hybrid: battery and grid); per device:
+        its status."""
+        out: list[Reading] = []
+        for pid, plant in data.plants.items():
+            out += self._plant_readings(pid, plant, now)
+            for device in plant.tree.devices if plant.tree else ():
+                out.append(
+                    Reading(
+                        metric="device_status",
+                        device=f"device_{device.id}",
+                        value=_status(device.connected, device.warning),
+                        attributes={"kind": device.kind.value},
+                    )
+                )
+        return out
+
+    def _plant_readings(self, pid: int, plant: PlantState, now: datetime) -> list[Reading]:
+        device = self._plant_key(pid)
+        realtime = plant.realtime
+        today = now.astimezone(plant.zone).date()
+
+        def today_value(key: str) -> float | None:
+            held = self.today.get(f"{pid}:{key}")
+            if held is None:
+                return None
+            return round(held[1], 6) if held[0] == today else 0.0
+
+        values: dict[str, Any] = {
+            "pv_power": realtime.pv_power_w if realtime else None,
+            "pv_energy_today": today_value("pv_energy_today"),
+            "pv_energy": self._held_total(pid, "pv_energy", realtime),
+            "device_status": self._plant_status(plant, now),
+            "last_report": realtime.data_time if realtime else None,
+        }
+        flow = realtime.energy_flow if realtime else None
+        if flow is not None:
+            values |= {
+                "battery_soc": flow.battery_soc_percent,
+                "battery_power": flow.battery_power_w,
+                "grid_power": flow.grid_power_w,
+                "house_power": flow.load_power_w,
+                "grid_import_energy": self._held_total(pid, "grid_import_energy", realtime),
+                "grid_export_energy": self._held_total(pid, "grid_export_energy", realtime),
+                "battery_charged_energy": self._held_total(pid, "battery_charged_energy"),
+                "battery_discharged_energy": self._held_total(pid, "battery_discharged_energy"),
+            }
+        return [Reading(metric=k, device=device, value=v) for k, v in values.items()]
+
+    def _held_total(
+        self, pid: int, metric: str, realtime: HoymilesRealtime | None = None
+    ) -> float | None:
+        """A lifetime counter, unavailable while the cloud gives no value for it."""
+        if realtime is not None:
+            flow = realtime.energy_flow
+            given = {
+                "pv_energy": realtime.total_energy_wh,
+                "grid_import_energy": flow.grid_import.total_wh if flow else None,
+                "grid_export_energy": flow.grid_export.total_wh if flow else None,
+            }[metric]
+            if given is None:
+                return None
+        held = self.totals.get(f"{pid}:{metric}")
+        return None if held is None else round(held, 6)
+
+    @staticmethod
+    def _plant_status(plant: PlantState, now: datetime) -> str | None:
+        """Warning when a device warns; online while an inverter reports; else offline."""
+        if plant.tree is not None and plant.tree.devices:
+            if any(device.warning for device in plant.tree.devices):
+                return STATUS_WARNING
+            inverters = [
+                device
+                for device in plant.tree.devices
+                if device.kind in {DeviceKind.MICROINVERTER, DeviceKind.HYBRID_INVERTER}
+            ]
+            return STATUS_ONLINE if any(d.connected for d in inverters) else STATUS_OFFLINE
+        realtime = plant.realtime
+        if realtime is None or realtime.data_time is None:
+            return None
+        return STATUS_ONLINE if now - realtime.data_time <= STALE_AFTER else STATUS_OFFLINE
+
+    # --- history -----------------------------------------------------------------------
+    def statistic_specs(self, data: HoymilesData) -> list[StatisticSpec]:
+        """PV energy per plant: ``energy_hub:hoymiles_<plant>_pv_energy``."""
+        return [
+            StatisticSpec(
+                key=f"{KEY}_{pid}_pv_energy",
+                name=f"Hoymiles {plant.name} PV energy",
+                unit="kWh",
+                unit_class="energy",
+            )
+            for pid, plant in data.plants.items()
+        ]
+
+    async def async_history(
+        self, data: HoymilesData, since: datetime, now: datetime
+    ) -> AsyncIterator[HistorySeries]:
+        """Each complete plant-local day from ``since``: its energy in the hour of its
+        local midnight (the cloud keeps no hourly history)."""
+        for spec, (pid, plant) in zip(self.statistic_specs(data), data.plants.items(), strict=True):
+            zone = plant.zone
+            first = since.astimezone(zone).date()
+            if _midnight(first, zone) < since:
+                first += timedelta(days=1)
+            last = now.astimezone(zone).date() - timedelta(days=1)
+            days = await self.client.daily_generation(pid, first, last) if first <= last else []
+            hours = {
+                _midnight(item.day, zone): round(item.pv_energy_wh / 1000, 6)
+                for item in days
+                if item.pv_energy_wh is not None
+            }
+            yield HistorySeries(spec=spec, hours=hours)
+
+    def next_history(self, now: datetime) -> datetime | None:
+        """An hour after the next local midnight of a plant (the day is complete)."""
+        zones = [plant.zone for plant in (self.plants or {}).values()] or [_zone(None)]
+        return min(_next_midnight(now, zone) for zone in zones) + HISTORY_DELAY
+
+    def diagnostics(self, data: HoymilesData | None) -> dict[str, Any]:
+        """Plants, their device counts, the counters, logins."""
+        plants = data.plants if data else {}
+        return {
+            "plants": {
+                str(pid): {
+                    "devices": len(plant.tree.devices) if plant.tree else None,
+                    "timezone": plant.details.timezone if plant.details else None,
+                }
+                for pid, plant in plants.items()
+            },
+            "totals": {k: round(v, 3) for k, v in self.totals.items()},
+            "logins": self.client.login_count,
+        }
+
+
+def _midnight(day: date, zone: ZoneInfo) -> datetime:
+    """The UTC hour holding the start of ``day`` in ``zone``."""
+    start = datetime.combine(day, time(0), zone).astimezone(UTC)
+    return start.replace(minute=0, second=0, microsecond=0)
+
+
+def _next_midnight(now: datetime, zone: ZoneInfo) -> datetime:
+    return datetime.combine(
+        now.astimezone(zone).date() + timedelta(days=1), time(0), zone
+    ).astimezone(UTC)
+
+
+def _device_name(device: HoymilesDevice) -> str:
+    model = device.model or _KIND_NAMES[device.kind]
+    return f"{model} {device.serial}" if device.serial else f"{model} {device.id}"
+
+
+def _status(connected: bool | None, warning: bool | None) -> str | None:
+    if warning:
+        return STATUS_WARNING
+    if connected is None:
+        return None
+    return STATUS_ONLINE if connected else STATUS_OFFLINE

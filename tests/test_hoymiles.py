@@ -1,0 +1,488 @@
+"""Hoymiles through Home Assistant, against the in-process sandbox.
+
+The sandbox's clock is Home Assistant's frozen clock; its ground-truth functions (`plant_power`,
+`inverters_at`, `today_energy`, `day_energy`, `flow_at`) say what the cloud shows, so entities
+and statistics are checked against them.
+"""
+
+from collections.abc import AsyncIterator
+from datetime import UTC, date, datetime, time, timedelta
+import itertools
+from typing import Any
+from unittest.mock import patch
+from zoneinfo import ZoneInfo
+
+from aiohttp.test_utils import TestClient, TestServer
+from freezegun.api import FrozenDateTimeFactory
+from homeassistant.components.recorder.statistics import statistics_during_period
+from homeassistant.config_entries import SOURCE_USER, ConfigEntryState
+from homeassistant.const import STATE_UNAVAILABLE
+from homeassistant.core import HomeAssistant
+from homeassistant.data_entry_flow import FlowResultType
+from homeassistant.helpers import device_registry as dr, entity_registry as er
+from homeassistant.helpers.aiohttp_client import async_get_clientsession
+from homeassistant.helpers.recorder import get_instance
+from homeassistant.util import dt as dt_util
+import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
+from pytest_homeassistant_custom_component.components.recorder.common import (
+    async_wait_recording_done,
+)
+
+from custom_components.energy_hub import async_remove_config_entry_device
+from custom_components.energy_hub.const import DOMAIN
+from custom_components.energy_hub.sources.hoymiles import HoymilesSource
+from sandbox import create_app
+import sandbox.hoymiles as sb
+
+USER = sb.DEMO_USER
+UNIQUE = f"hoymiles_{USER}"
+AMSTERDAM = ZoneInfo("Europe/Amsterdam")
+
+type Sandbox = TestClient  # type: ignore[type-arg]
+
+
+def entry(plants: list[str] | None = None, password: str = sb.PASSWORD, **options: Any) -> Any:
+    """The demo account as the flow creates it."""
+    return MockConfigEntry(
+        domain=DOMAIN,
+        title=f"Hoymiles {USER}",
+        unique_id=UNIQUE,
+        data={"source": "hoymiles", "username": USER, "password": password},
+        options={
+            "plants": plants if plants is not None else ["1001", "1003"],
+            "scan_interval": 5,
+            "history_days": 1,
+            **options,
+        },
+    )
+
+
+@pytest.fixture
+def start() -> datetime:
+    """Frozen time at the start of a test: a June afternoon (15:00 in Amsterdam)."""
+    return datetime(2026, 6, 6, 13, 1, tzinfo=UTC)
+
+
+@pytest.fixture
+async def hoymiles(
+    socket_enabled: None,
+    freezer: FrozenDateTimeFactory,
+    monkeypatch: pytest.MonkeyPatch,
+    start: datetime,
+) -> AsyncIterator[Sandbox]:
+    """The sandbox on loopback, following Home Assistant's clock."""
+    freezer.move_to(start)
+    async with TestClient(
+        TestServer(create_app(clock=dt_util.utcnow), host="127.0.0.1", access_log=None)
+    ) as client:
+        monkeypatch.setenv("ENERGY_HUB_SANDBOX_URL", str(client.make_url("")).rstrip("/"))
+        yield client
+
+
+async def _paths(sandbox: Sandbox) -> dict[str, int]:
+    body = await (await sandbox.get("/_admin/requests")).json()
+    return dict(body["hoymiles"]["paths"])
+
+
+async def _setup(hass: HomeAssistant, config: MockConfigEntry) -> MockConfigEntry:
+    config.add_to_hass(hass)
+    await hass.config_entries.async_setup(config.entry_id)
+    await hass.async_block_till_done(wait_background_tasks=True)
+    return config
+
+
+async def _advance(hass: HomeAssistant, freezer: FrozenDateTimeFactory, when: datetime) -> None:
+    freezer.move_to(when)
+    async_fire_time_changed(hass)
+    await hass.async_block_till_done(wait_background_tasks=True)
+
+
+def _entity(hass: HomeAssistant, key: str, platform: str = "sensor") -> str | None:
+    return er.async_get(hass).async_get_entity_id(platform, DOMAIN, f"{UNIQUE}:{key}")
+
+
+def _state(hass: HomeAssistant, key: str) -> str:
+    entity_id = _entity(hass, key)
+    assert entity_id, key
+    state = hass.states.get(entity_id)
+    assert state is not None, key
+    return state.state
+
+
+def _value(hass: HomeAssistant, key: str) -> float:
+    return float(_state(hass, key))
+
+
+def _device(hass: HomeAssistant, config: MockConfigEntry, key: str) -> dr.DeviceEntry | None:
+    return dr.async_get(hass).async_get_device_by_identifier(
+        (DOMAIN, f"{UNIQUE}:{key}"), config.entry_id
+    )
+
+
+def _source(config: MockConfigEntry) -> HoymilesSource:
+    source = config.runtime_data.source
+    assert isinstance(source, HoymilesSource)
+    return source
+
+
+# --- config flow ------------------------------------------------------------------------------
+
+
+async def _form(hass: HomeAssistant) -> str:
+    result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"next_step_id": "hoymiles"}
+    )
+    assert result["step_id"] == "hoymiles"
+    return str(result["flow_id"])
+
+
+async def test_flow_errors_plants_and_duplicate(hass: HomeAssistant, hoymiles: Sandbox) -> None:
+    """Wrong password, outage, then the plants step; the account cannot be added twice."""
+    flow_id = await _form(hass)
+
+    async def submit(password: str, username: str = USER) -> Any:
+        return await hass.config_entries.flow.async_configure(
+            flow_id, {"username": f" {username} ", "password": password, "advanced": {}}
+        )
+
+    result = await submit("wrong")
+    assert result["errors"] == {"base": "invalid_credentials"}
+    await hoymiles.put("/_admin/faults/hoymiles", json={"fault": "http_500"})
+    result = await submit(sb.PASSWORD)
+    assert result["errors"] == {"base": "cannot_connect"}
+    await hoymiles.delete("/_admin/faults/hoymiles")
+    result = await submit(sb.PASSWORD)
+    assert result["step_id"] == "hoymiles_plants"
+    with patch("custom_components.energy_hub.async_setup_entry", return_value=True):
+        result = await hass.config_entries.flow.async_configure(
+            flow_id, {"plants": ["1001", "1003"]}
+        )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["title"] == f"Hoymiles {USER}"
+    assert result["data"] == {"source": "hoymiles", "username": USER, "password": sb.PASSWORD}
+    assert result["options"] == {
+        "plants": ["1001", "1003"],
+        "scan_interval": 5,
+        "history_days": 365,
+    }
+
+    # One plant: no plants step; the same account again: aborted.
+    flow_id = await _form(hass)
+    with patch("custom_components.energy_hub.async_setup_entry", return_value=True):
+        result = await submit(sb.PASSWORD, username="dotted@energy-hub.example")
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["options"]["plants"] == []
+    flow_id = await _form(hass)
+    result = await submit(sb.PASSWORD)
+    result = await hass.config_entries.flow.async_configure(flow_id, {"plants": ["1002"]})
+    assert result["reason"] == "already_configured"
+
+
+async def test_flow_locked_account(hass: HomeAssistant, hoymiles: Sandbox) -> None:
+    """Five wrong passwords lock the account: its own error, with the wait."""
+    flow_id = await _form(hass)
+    for _ in range(sb.LOCK_AFTER_FAILURES):
+        result = await hass.config_entries.flow.async_configure(
+            flow_id, {"username": USER, "password": "wrong", "advanced": {}}
+        )
+    result = await hass.config_entries.flow.async_configure(
+        flow_id, {"username": USER, "password": sb.PASSWORD, "advanced": {}}
+    )
+    assert result["errors"] == {"base": "account_locked"}
+    assert result["description_placeholders"]["minutes"]
+
+
+async def test_options(hass: HomeAssistant, hoymiles: Sandbox) -> None:
+    """Plant ids, an interval never below 2 minutes, history at most a year."""
+    config = await _setup(hass, entry())
+    result = await hass.config_entries.options.async_init(config.entry_id)
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {"plants": ["1001", "x"], "scan_interval": 5, "history_days": 3}
+    )
+    assert result["errors"] == {"plants": "invalid_plant"}
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {"plants": [" 1001 "], "scan_interval": 2, "history_days": 365}
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert config.options == {"plants": ["1001"], "scan_interval": 2, "history_days": 365}
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert _entity(hass, "plant_1003:pv_power") is None  # its device went with it
+    assert set(_source(config).plants or {}) == {1001}
+    assert HoymilesSource.validate_options({"plants": "1, 2", "scan_interval": 1}) == {
+        "plants": ["1", "2"],
+        "scan_interval": 2,
+        "history_days": 365,
+    }
+
+
+async def test_wrong_password_reauth_and_reconfigure(
+    hass: HomeAssistant, hoymiles: Sandbox
+) -> None:
+    """A rejected password: reauth; the right one reloads the entry; reconfigure too."""
+    config = await _setup(hass, entry(password="old-password"))
+    assert config.state is ConfigEntryState.SETUP_ERROR
+    flows = hass.config_entries.flow.async_progress_by_handler(DOMAIN)
+    assert [flow["context"]["source"] for flow in flows] == ["reauth"]
+    flow_id = flows[0]["flow_id"]
+    result = await hass.config_entries.flow.async_configure(flow_id, {"password": "nope"})
+    assert result["errors"] == {"base": "invalid_credentials"}
+    result = await hass.config_entries.flow.async_configure(flow_id, {"password": sb.PASSWORD})
+    assert result["reason"] == "reauth_successful"
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert config.state is ConfigEntryState.LOADED
+    assert config.data["password"] == sb.PASSWORD
+
+    result = await config.start_reconfigure_flow(hass)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"password": sb.PASSWORD}
+    )
+    assert result["reason"] == "reconfigure_successful"
+    await hass.async_block_till_done(wait_background_tasks=True)
+
+
+# --- live values --------------------------------------------------------------------------------
+
+
+async def test_plants_devices_and_values(hass: HomeAssistant, hoymiles: Sandbox) -> None:
+    """Plant, DTU, microinverters, hybrid inverter, battery and meter, linked by via; values
+    as the sandbox says."""
+    now = dt_util.utcnow()
+    config = await _setup(hass, entry())
+    assert config.state is ConfigEntryState.LOADED
+    devices = dr.async_get(hass)
+    plant = _device(hass, config, "plant_1001")
+    assert plant is not None
+    assert plant.entry_type is dr.DeviceEntryType.SERVICE
+    dtu = _device(hass, config, "device_1001001")
+    assert dtu is not None
+    assert dtu.via_device_id == plant.id
+    children = [
+        d
+        for d in dr.async_entries_for_config_entry(devices, config.entry_id)
+        if d.via_device_id == dtu.id
+    ]
+    assert len(children) == 8
+    battery = _device(hass, config, f"device_{sb.BATTERY_ID}")
+    assert battery is not None
+    hybrid = devices.async_get(battery.via_device_id or "")
+    assert hybrid is not None
+    assert hybrid.model == "HYS-4.6LV-EUG1"
+
+    slot = sb.published_slot(now)
+    assert _value(hass, "plant_1001:pv_power") == pytest.approx(sb.plant_power(1001, slot), 0.01)
+    assert _value(hass, "plant_1001:pv_energy_today") == pytest.approx(
+        sb.today_energy(1001, now) / 1000, abs=0.01
+    )
+    assert _value(hass, "plant_1001:pv_energy") > 1000
+    assert _state(hass, "plant_1001:device_status") == "online"
+    assert _state(hass, "plant_1001:last_report").startswith("2026-06-06T13:00:37")
+    for state in sb.inverters_at(1001, slot):
+        expected = "online" if state.connected else "offline"
+        assert _state(hass, f"device_{state.id}:device_status") == expected
+    flow = sb.flow_at(slot)
+    assert _value(hass, "plant_1003:battery_soc") == pytest.approx(flow.soc, abs=0.1)
+    assert _value(hass, "plant_1003:battery_power") == pytest.approx(-flow.bms_w, abs=0.1)
+    assert _value(hass, "plant_1003:grid_power") == pytest.approx(-flow.grid_w, abs=0.1)
+    assert _value(hass, "plant_1003:grid_import_energy") > 0
+    assert _value(hass, "plant_1003:battery_charged_energy") >= 0
+    assert _entity(hass, "plant_1001:battery_soc") is None
+    diagnostics = _source(config).diagnostics(config.runtime_data.data)
+    assert diagnostics["plants"]["1001"]["devices"] == 9
+
+
+async def test_odd_values(
+    hass: HomeAssistant,
+    hoymiles: Sandbox,
+    freezer: FrozenDateTimeFactory,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """No value: unavailable, not 0; a lower total: the held one stays."""
+    config = await _setup(hass, entry(["1001"]))
+    total = _value(hass, "plant_1001:pv_energy")
+    today = _value(hass, "plant_1001:pv_energy_today")
+    real = sb.realtime_json
+
+    def odd(plant_id: int, now: datetime) -> dict[str, Any]:
+        body = real(plant_id, now)
+        return body | {"real_power": "-", "today_eq": "", "total_eq": str(total * 1000 - 500)}
+
+    monkeypatch.setattr(sb, "realtime_json", odd)
+    await _advance(hass, freezer, dt_util.utcnow() + timedelta(minutes=6))
+    assert _state(hass, "plant_1001:pv_power") == STATE_UNAVAILABLE
+    assert _value(hass, "plant_1001:pv_energy_today") == today
+    assert _value(hass, "plant_1001:pv_energy") == total
+
+    def missing(plant_id: int, now: datetime) -> dict[str, Any]:
+        body = real(plant_id, now)
+        del body["total_eq"]
+        return body
+
+    monkeypatch.setattr(sb, "realtime_json", missing)
+    await _advance(hass, freezer, dt_util.utcnow() + timedelta(minutes=6))
+    assert _state(hass, "plant_1001:pv_energy") == STATE_UNAVAILABLE
+    assert _source(config).totals["1001:pv_energy"] == total
+
+    def silent(plant_id: int, now: datetime) -> dict[str, Any]:
+        return real(plant_id, now) | {"data_time": None, "last_data_time": None}
+
+    # A plant that does not say when it last uploaded is asked every 15 minutes at most.
+    monkeypatch.setattr(sb, "realtime_json", silent)
+    when = dt_util.utcnow() + timedelta(minutes=6)
+    await _advance(hass, freezer, when)
+    plants = _source(config).plants or {}
+    assert plants[1001].realtime_due == when + timedelta(minutes=15)
+    assert _state(hass, "plant_1001:last_report") == STATE_UNAVAILABLE
+
+
+async def test_persist_and_restore(hass: HomeAssistant) -> None:
+    """Counters survive a restart; odd stored values are dropped."""
+    source = HoymilesSource(
+        async_get_clientsession(hass),
+        {"source": "hoymiles", "username": USER, "password": sb.PASSWORD},
+        {},
+    )
+    source.restore(
+        {
+            "totals": {"1001:pv_energy": 5.5, "1001:bad": "x", "1001:neg": -1},
+            "today": {"1001:pv_energy_today": ["2026-06-06", 1.25], "1001:odd": [1], "x": "y"},
+        }
+    )
+    assert source.persist() == {
+        "totals": {"1001:pv_energy": 5.5},
+        "today": {"1001:pv_energy_today": ["2026-06-06", 1.25]},
+    }
+    assert source.options == {"plants": [], "scan_interval": 5, "history_days": 365}
+    assert source.next_history(datetime(2026, 6, 6, 12, tzinfo=UTC)) == datetime(
+        2026, 6, 6, 23, tzinfo=UTC
+    )
+
+
+async def test_dynamic_devices(
+    hass: HomeAssistant,
+    hoymiles: Sandbox,
+    freezer: FrozenDateTimeFactory,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A microinverter that leaves the tree goes with its entities; one that comes gets
+    them without a reload."""
+    config = await _setup(hass, entry(["1001"]))
+    tree = sb.device_tree_json
+    gone = sb.PLANTS[1001].inverters[-1].id
+
+    def without(plant_id: int, now: datetime) -> list[dict[str, Any]]:
+        nodes = tree(plant_id, now)
+        nodes[0]["children"] = [c for c in nodes[0]["children"] if c["id"] != gone]
+        return nodes
+
+    monkeypatch.setattr(sb, "device_tree_json", without)
+    await _advance(hass, freezer, dt_util.utcnow() + timedelta(minutes=31))
+    assert _device(hass, config, f"device_{gone}") is None
+    assert _entity(hass, f"device_{gone}:device_status") is None
+    assert config.state is ConfigEntryState.LOADED
+
+    # An empty answer (a glitch) removes nothing.
+    monkeypatch.setattr(sb, "device_tree_json", lambda plant_id, now: [])
+    await _advance(hass, freezer, dt_util.utcnow() + timedelta(minutes=31))
+    assert _device(hass, config, "device_1001001") is not None
+
+    monkeypatch.setattr(sb, "device_tree_json", tree)
+    await _advance(hass, freezer, dt_util.utcnow() + timedelta(minutes=31))
+    device = _device(hass, config, f"device_{gone}")
+    assert device is not None
+    assert _state(hass, f"device_{gone}:device_status") in {"online", "offline"}
+    assert not await async_remove_config_entry_device(hass, config, device)
+    monkeypatch.setattr(sb, "device_tree_json", without)
+    await _advance(hass, freezer, dt_util.utcnow() + timedelta(minutes=31))
+    assert await async_remove_config_entry_device(hass, config, device)
+
+
+@pytest.mark.parametrize("start", [datetime(2026, 6, 6, 12, 1, tzinfo=UTC)])
+async def test_simulated_day(
+    hass: HomeAssistant, hoymiles: Sandbox, freezer: FrozenDateTimeFactory, start: datetime
+) -> None:
+    """A day of every plant at the 2-minute interval: dusk, local midnight, dawn; counters
+    never go back, today resets at midnight only; at most 400 requests a plant, 4 logins."""
+    config = await _setup(hass, entry(["1001", "1002", "1003"], scan_interval=2))
+    await hoymiles.delete("/_admin/requests")
+    logins = sb.sandbox_of(hoymiles.server.app).logins
+    totals: dict[str, float] = {}
+    today_seen: list[tuple[datetime, float]] = []
+    offline_seen = set()
+    midnight = datetime.combine(date(2026, 6, 7), time(0), AMSTERDAM).astimezone(UTC)
+    now = start
+    while now < start + timedelta(days=1):
+        now += timedelta(minutes=1)
+        await _advance(hass, freezer, now)
+        for key in (
+            "plant_1001:pv_energy",
+            "plant_1002:pv_energy",
+            "plant_1003:battery_charged_energy",
+        ):
+            value = _value(hass, key)
+            assert value >= totals.get(key, 0.0), (now, key)
+            totals[key] = value
+        today_seen.append((now, _value(hass, "plant_1001:pv_energy_today")))
+        for state in sb.PLANTS[1001].inverters:
+            if _state(hass, f"device_{state.id}:device_status") == "offline":
+                offline_seen.add(state.id)
+    # Dusk: every microinverter went offline; PV power unavailable at night.
+    assert offline_seen == {inv.id for inv in sb.PLANTS[1001].inverters}
+    # Today: grows, back to 0 only at local midnight.
+    for (before, previous), (when, value) in itertools.pairwise(today_seen):
+        if value < previous:
+            assert before < midnight <= when, (when, value, previous)
+    # The held value is the latest upload asked for (at most one upload behind).
+    held = _value(hass, "plant_1001:pv_energy_today")
+    assert sb.today_energy(1001, now - timedelta(minutes=6)) / 1000 - 0.01 <= held
+    assert held <= sb.today_energy(1001, now) / 1000 + 0.01
+    paths = await _paths(hoymiles)
+    requests = sum(paths.values())
+    assert requests <= 3 * 400, paths
+    # One realtime answer per 5-minute upload, one device tree per half hour, per plant.
+    assert paths["/pvm-data/api/0/station/data/count_station_real_data"] <= 3 * 290
+    assert paths["/pvm/api/0/station/select_device_of_tree"] <= 3 * 50
+    assert sb.sandbox_of(hoymiles.server.app).logins - logins <= 4
+    assert config.state is ConfigEntryState.LOADED
+
+
+# --- history ------------------------------------------------------------------------------------
+
+
+async def test_statistics(
+    recorder_mock: Any, hass: HomeAssistant, hoymiles: Sandbox, freezer: FrozenDateTimeFactory
+) -> None:
+    """Daily generation at each day's local midnight hour; the next run resumes."""
+    config = await _setup(hass, entry(["1001"], history_days=40))
+    await async_wait_recording_done(hass)
+    stat_id = "energy_hub:hoymiles_1001_pv_energy"
+    first = dt_util.utcnow() - timedelta(days=41)
+    rows = await get_instance(hass).async_add_executor_job(
+        statistics_during_period, hass, first, None, {stat_id}, "hour", None, {"state", "sum"}
+    )
+    found = rows[stat_id]
+    assert len(found) >= 39
+    total = 0.0
+    for row in found:
+        start = datetime.fromtimestamp(row["start"], UTC)
+        local = (start + timedelta(hours=1)).astimezone(AMSTERDAM).date()
+        assert datetime.combine(local, time(0), AMSTERDAM) == start.astimezone(AMSTERDAM)
+        assert row["state"] == pytest.approx(sb.day_energy(1001, local) / 1000, abs=1e-6)
+        total += row["state"]
+        assert row["sum"] == pytest.approx(total, abs=1e-5)
+    last = datetime.fromtimestamp(found[-1]["start"], UTC).astimezone(AMSTERDAM).date()
+    assert last == dt_util.utcnow().astimezone(AMSTERDAM).date() - timedelta(days=1)
+
+    # The next day: one more row, nothing written twice.
+    await hoymiles.delete("/_admin/requests")
+    await _advance(hass, freezer, dt_util.utcnow() + timedelta(days=1))
+    await async_wait_recording_done(hass)
+    rows = await get_instance(hass).async_add_executor_job(
+        statistics_during_period, hass, first, None, {stat_id}, "hour", None, {"state", "sum"}
+    )
+    assert len(rows[stat_id]) == len(found) + 1
+    paths = await _paths(hoymiles)
+    # A run asks for the months of its rewrite week: one or two requests.
+    assert paths.get("/pvm-data/api/0/station/data_fd/stat_g_a", 0) <= 4
+    assert config.runtime_data.history_written
