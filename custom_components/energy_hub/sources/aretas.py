@@ -28,6 +28,7 @@ import itertools
 from typing import Any, ClassVar, Final
 
 import aiohttp
+from homeassistant.const import CONF_PASSWORD, CONF_USERNAME
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import selector
 import voluptuous as vol
@@ -56,14 +57,13 @@ from .base import (
     advanced_data,
     advanced_section,
     configured_base_url,
+    days_selector,
     resolve_base_url,
     secret_selector,
 )
 
 KEY = "aretas"
 DEVICE_STEP = "aretas_device"
-CONF_USERNAME = "username"
-CONF_PASSWORD = "password"  # noqa: S105 (a field name)
 CONF_MAC = "mac"
 CONF_NAME = "name"
 CONF_HISTORY_DAYS = "history_days"
@@ -365,19 +365,7 @@ class AretasSource(Source[AretasData]):
     @classmethod
     def options_schema(cls) -> vol.Schema:
         """How many days of history the first import goes back."""
-        return vol.Schema(
-            {
-                vol.Required(CONF_HISTORY_DAYS): selector.NumberSelector(
-                    selector.NumberSelectorConfig(
-                        min=1,
-                        max=MAX_HISTORY_DAYS,
-                        step=1,
-                        unit_of_measurement="days",
-                        mode=selector.NumberSelectorMode.BOX,
-                    )
-                )
-            }
-        )
+        return vol.Schema({vol.Required(CONF_HISTORY_DAYS): days_selector(MAX_HISTORY_DAYS)})
 
     @classmethod
     def validate_options(cls, user_input: dict[str, Any]) -> dict[str, Any]:

@@ -63,6 +63,19 @@ def secret_selector() -> selector.TextSelector:
     )
 
 
+def days_selector(maximum: int) -> selector.NumberSelector:
+    """A whole number of days, 1 to ``maximum`` (history and backfill horizons)."""
+    return selector.NumberSelector(
+        selector.NumberSelectorConfig(
+            min=1,
+            max=maximum,
+            step=1,
+            unit_of_measurement="days",
+            mode=selector.NumberSelectorMode.BOX,
+        )
+    )
+
+
 def configured_base_url(data: Mapping[str, Any]) -> str | None:
     """The base URL the user typed in the flow's advanced section, if any."""
     advanced = data.get(CONF_ADVANCED)

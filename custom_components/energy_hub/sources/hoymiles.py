@@ -29,6 +29,7 @@ from typing import Any, ClassVar, Final
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import aiohttp
+from homeassistant.const import CONF_PASSWORD, CONF_USERNAME
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import selector
 import voluptuous as vol
@@ -57,14 +58,13 @@ from .base import (
     advanced_data,
     advanced_section,
     configured_base_url,
+    days_selector,
     resolve_base_url,
     secret_selector,
 )
 
 KEY = "hoymiles"
 PLANTS_STEP = "hoymiles_plants"
-CONF_USERNAME = "username"
-CONF_PASSWORD = "password"  # noqa: S105 (a field name)
 CONF_PLANTS = "plants"
 CONF_SCAN_INTERVAL = "scan_interval"
 CONF_HISTORY_DAYS = "history_days"
@@ -331,15 +331,7 @@ class HoymilesSource(Source[HoymilesData]):
                         mode=selector.NumberSelectorMode.BOX,
                     )
                 ),
-                vol.Required(CONF_HISTORY_DAYS): selector.NumberSelector(
-                    selector.NumberSelectorConfig(
-                        min=1,
-                        max=MAX_HISTORY_DAYS,
-                        step=1,
-                        unit_of_measurement="days",
-                        mode=selector.NumberSelectorMode.BOX,
-                    )
-                ),
+                vol.Required(CONF_HISTORY_DAYS): days_selector(MAX_HISTORY_DAYS),
             }
         )
 

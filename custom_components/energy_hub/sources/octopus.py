@@ -51,6 +51,7 @@ from .base import (
     advanced_data,
     advanced_section,
     configured_base_url,
+    days_selector,
     resolve_base_url,
     secret_selector,
 )
@@ -378,15 +379,7 @@ class OctopusSource(Source[OctopusData]):
         """Backfill horizon and gas conversion."""
         return vol.Schema(
             {
-                vol.Required(CONF_BACKFILL_DAYS): selector.NumberSelector(
-                    selector.NumberSelectorConfig(
-                        min=1,
-                        max=MAX_BACKFILL_DAYS,
-                        step=1,
-                        unit_of_measurement="days",
-                        mode=selector.NumberSelectorMode.BOX,
-                    )
-                ),
+                vol.Required(CONF_BACKFILL_DAYS): days_selector(MAX_BACKFILL_DAYS),
                 vol.Required(CONF_CALORIFIC_VALUE): selector.NumberSelector(
                     selector.NumberSelectorConfig(
                         min=30,

@@ -21,6 +21,7 @@ import hashlib
 from typing import Any, ClassVar, Final
 
 import aiohttp
+from homeassistant.const import CONF_PASSWORD, CONF_USERNAME
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import selector
 from homeassistant.util import dt as dt_util
@@ -49,14 +50,13 @@ from .base import (
     advanced_data,
     advanced_section,
     configured_base_url,
+    days_selector,
     resolve_base_url,
     secret_selector,
 )
 
 KEY = "xolta"
 SITE_STEP = "xolta_site"
-CONF_USERNAME = "username"
-CONF_PASSWORD = "password"  # noqa: S105 (a field name)
 CONF_REFRESH_TOKEN = "refresh_token"  # noqa: S105 (a field name)
 CONF_SITE_ID = "site_id"
 CONF_SITE_NAME = "site_name"
@@ -315,19 +315,7 @@ class XoltaSource(Source[XoltaData]):
     @classmethod
     def options_schema(cls) -> vol.Schema:
         """How many days of history the first import goes back."""
-        return vol.Schema(
-            {
-                vol.Required(CONF_HISTORY_DAYS): selector.NumberSelector(
-                    selector.NumberSelectorConfig(
-                        min=1,
-                        max=MAX_HISTORY_DAYS,
-                        step=1,
-                        unit_of_measurement="days",
-                        mode=selector.NumberSelectorMode.BOX,
-                    )
-                )
-            }
-        )
+        return vol.Schema({vol.Required(CONF_HISTORY_DAYS): days_selector(MAX_HISTORY_DAYS)})
 
     @classmethod
     def validate_options(cls, user_input: dict[str, Any]) -> dict[str, Any]:
