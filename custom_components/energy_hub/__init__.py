@@ -9,7 +9,12 @@ from homeassistant.helpers.device_registry import DeviceEntry
 from homeassistant.helpers.typing import ConfigType
 
 from .const import CONF_SOURCE, DOMAIN
-from .coordinator import EnergyHubConfigEntry, EnergyHubCoordinator, state_store
+from .coordinator import (
+    EnergyHubConfigEntry,
+    EnergyHubCoordinator,
+    device_identifier,
+    state_store,
+)
 from .services import async_setup_services
 from .sources import SOURCES
 
@@ -57,5 +62,5 @@ async def async_remove_config_entry_device(
     hass: HomeAssistant, entry: EnergyHubConfigEntry, device: DeviceEntry
 ) -> bool:
     """A device can be deleted by hand only once its source no longer reports it."""
-    current = {(DOMAIN, f"{entry.unique_id}:{key}") for key in entry.runtime_data.devices}
+    current = {device_identifier(entry, key) for key in entry.runtime_data.devices}
     return not device.identifiers & current

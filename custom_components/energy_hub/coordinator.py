@@ -7,7 +7,7 @@ from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
 from homeassistant.exceptions import ConfigEntryAuthFailed, HomeAssistantError
 from homeassistant.helpers import device_registry as dr
-from homeassistant.helpers.device_registry import DeviceEntryType, DeviceInfo
+from homeassistant.helpers.device_registry import DeviceEntryType
 from homeassistant.helpers.event import async_track_point_in_utc_time
 from homeassistant.helpers.storage import Store
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
@@ -30,26 +30,9 @@ STORE_VERSION = 1
 type EnergyHubConfigEntry = ConfigEntry[EnergyHubCoordinator]
 
 
-def device_info(
-    entry: ConfigEntry[Any], spec: DeviceSpec, via_device_id: str | None = None
-) -> DeviceInfo:
-    """Device registry data for one of the source's devices (``via``: its parent's id).
-
-    Built with keyword arguments only (``DeviceInfo`` becomes a dataclass in 2026.11).
-    """
-    info = DeviceInfo(
-        identifiers={(DOMAIN, f"{entry.unique_id}:{spec.key}")},
-        name=spec.name,
-        manufacturer=spec.manufacturer,
-        model=spec.model,
-        entry_type=DeviceEntryType.SERVICE if spec.service else None,
-        serial_number=spec.serial_number,
-        sw_version=spec.sw_version,
-        configuration_url=spec.configuration_url,
-    )
-    if via_device_id:
-        info["via_device_id"] = via_device_id
-    return info
+def device_identifier(entry: ConfigEntry[Any], key: str) -> tuple[str, str]:
+    """The registry identifier of one of the entry's devices (``key``: its DeviceSpec key)."""
+    return (DOMAIN, f"{entry.unique_id}:{key}")
 
 
 def state_store(hass: HomeAssistant, entry_id: str) -> Store[dict[str, Any]]:
@@ -164,7 +147,7 @@ class EnergyHubCoordinator(DataUpdateCoordinator[Any]):
                     continue
                 device = registry.async_get_or_create(
                     config_entry_id=entry.entry_id,
-                    identifiers={(DOMAIN, f"{entry.unique_id}:{spec.key}")},
+                    identifiers={device_identifier(entry, spec.key)},
                     name=spec.name,
                     manufacturer=spec.manufacturer,
                     model=spec.model,
@@ -181,7 +164,7 @@ class EnergyHubCoordinator(DataUpdateCoordinator[Any]):
         self.device_ids = ids
         if not self.devices:
             return  # nothing reported at all is a glitch, not every device gone
-        known = {(DOMAIN, f"{entry.unique_id}:{key}") for key in self.devices}
+        known = {device_identifier(entry, key) for key in self.devices}
         for device in dr.async_entries_for_config_entry(registry, entry.entry_id):
             if not device.identifiers & known:
                 LOGGER.debug("%s: removing device %s (no longer reported)", self.name, device.name)

@@ -5,11 +5,12 @@ from typing import Any
 
 from homeassistant.const import Platform
 from homeassistant.core import callback
+from homeassistant.helpers.device_registry import DeviceInfo
 from homeassistant.helpers.entity import Entity
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.update_coordinator import CoordinatorEntity
 
-from .coordinator import EnergyHubConfigEntry, EnergyHubCoordinator, device_info
+from .coordinator import EnergyHubConfigEntry, EnergyHubCoordinator, device_identifier
 from .metrics import METRICS, UNRECORDED_ATTRIBUTES, Metric
 from .sources.base import Reading
 
@@ -31,9 +32,8 @@ class EnergyHubEntity(CoordinatorEntity[EnergyHubCoordinator]):
             self._attr_translation_placeholders = {"variant": reading.label or reading.variant}
         self._attr_entity_category = metric.entity_category
         self._attr_entity_registry_enabled_default = metric.enabled_default
-        spec = coordinator.devices[reading.device]
-        via = coordinator.device_ids.get(spec.via) if spec.via else None
-        self._attr_device_info = device_info(entry, spec, via)
+        # The coordinator registered the device (name, model, via...); the entity links to it.
+        self._attr_device_info = DeviceInfo(identifiers={device_identifier(entry, reading.device)})
 
     @property
     def reading(self) -> Reading | None:
