@@ -50,7 +50,7 @@ async def test_hoymiles_update(
 
         return wrapper
 
-    for name in ("realtime_json", "device_tree_json", "station_json"):
+    for name in ("realtime_json", "device_tree_json", "station_json", "micro_chart"):
         monkeypatch.setattr(sb, name, timed(getattr(sb, name)))
     server = TestServer(create_app(clock=dt_util.utcnow), host="127.0.0.1", access_log=None)
     await server.start_server()

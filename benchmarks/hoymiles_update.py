@@ -6,10 +6,11 @@ Sets the sandbox's plant 1002 (2 DTUs, 40 microinverters) up in Home Assistant t
 real client, source, coordinator and sensor platform, against the in-process sandbox on
 127.0.0.1 (the test harness provides Home Assistant, so this script runs its measurement
 through pytest; it is not part of the test suite). Then it runs one update per 5-minute upload
-(each with the realtime answer; every sixth also with the device tree) and prints the CPU time
-of the event loop's thread per update (the recorder's thread is not counted), the part the
-in-process sandbox spent building its answers, and the rest: Energy Hub's share (aiohttp, client
-parsing, source, readings, entity states), which the target keeps under 20 ms.
+(each with the realtime answer and the microinverters' protobuf chart; every sixth also with
+the device tree) and prints the CPU time of the event loop's thread per update (the recorder's
+thread is not counted), the part the in-process sandbox spent building its answers, and the
+rest: Energy Hub's share (aiohttp, client parsing, source, readings, entity states), which the
+target keeps under 20 ms.
 Figures to compare, not a pass/fail test.
 """
 

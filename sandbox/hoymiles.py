@@ -32,10 +32,27 @@ peaks and a battery in self-consumption mode that starts each day at a level of 
 The cloud shows a slot once it has ended (see `published_slot`); history
 (`stat_g_a`, month mode: `data.list` of one item per day, a shape the public record does not
 show: UNVERIFIED) runs from `COMMISSIONED`. The cloud keeps no hourly
-JSON history (only protobuf charts, which are not emulated). Needs `argon2-cffi` (the
-integration's own requirement) to check Argon2id logins.
+JSON history, only binary protobuf day charts; two are emulated, answering raw protobuf
+(`application/octet-stream`, written by `sandbox.protobuf`) on success and the JSON envelopes
+on errors (token `"100"`, foreign plant `"3"`, bad body `"2"`):
 
-Ground truth: `plant_power`, `inverters_at`, `day_energy`, `today_energy`, `flow_at`.
+* `micro/data/count_by_day` `{"sid", "date", "mi_list", "quota", "pb_ver"?}`: a LineChart of
+  plant-local `HH:MM` slot starts from the first 5-minute slot of the day in which some
+  microinverter is awake to the last (today: up to the published slot), one series per quota
+  (`MI_POWER`, `MI_TEMPERATURE`, `MI_NET_V`, `MI_NET_RATE`) and microinverter asked for,
+  packed float32 (float64 with `"pb_ver": 1`). Message shapes: `micro_chart`.
+* `station/data/count_power_by_day` `{"sid", "date"}`: the plant's PV power of a day, one
+  point per quarter hour (its mean W) between the first and the last quarter with power, one
+  0 W point per whole hour outside (twice `02:00` on the autumn clock change). Only complete,
+  published quarters. Message shapes: `power_chart`.
+
+Both are empty (just the date) before `COMMISSIONED` and in the future. Needs `argon2-cffi`
+(the integration's own requirement) to check Argon2id logins.
+
+Ground truth: `plant_power`, `inverters_at`, `day_energy`, `today_energy`, `flow_at`;
+for the charts `inverter_power`, `inverter_temperature`, `inverter_grid_voltage`,
+`inverter_grid_frequency`, `inverter_today_energy`, `micro_chart_labels`, `hour_energy`,
+`quarter_power`, `power_chart_points`.
 """
 
 from __future__ import annotations
@@ -58,7 +75,8 @@ from typing import Any, Final
 from aiohttp import web
 from argon2.low_level import Type, hash_secret_raw
 
-from .common import JSONObject, as_utc, clamp, json_response, noise
+from . import protobuf as pb
+from .common import JSONObject, as_utc, clamp, json_response, noise, parse_date
 from .state import SandboxState, vendor_prefix
 
 VENDOR: Final = "hoymiles"
@@ -784,6 +802,301 @@ def history_json(plant_id: int, month: date, now: datetime) -> JSONObject:
     return {"mode": 2, "date": month.strftime("%Y-%m"), "list": items}
 
 
+# --- protobuf charts -----------------------------------------------------------------------------
+#
+# `micro/data/count_by_day` (one inverter's day in 5-minute points) and
+# `station/data/count_power_by_day` (the plant's PV day in quarter hours). Both answer raw
+# protobuf; the messages are written by `sandbox.protobuf`.
+
+MICRO_QUOTAS: Final = ("MI_POWER", "MI_TEMPERATURE", "MI_NET_V", "MI_NET_RATE")
+"""The `quota` names `micro/data/count_by_day` knows (others are ignored)."""
+QUARTER: Final = timedelta(minutes=15)
+
+
+@dataclass(frozen=True, slots=True)
+class _MicroDay:
+    """A local day of a micro plant, slot by slot."""
+
+    start: int
+    """Unix start of the day's first slot."""
+    span: tuple[int, int] | None
+    """First and last slot index in which some microinverter is awake."""
+    power: Mapping[int, array[float]]
+    """W of each microinverter (by id) in each slot, as `inverters_at` gives it."""
+    ambient: array[float]
+    """Air temperature (°C) by the plant in each slot."""
+
+
+def _ambient(plant_id: int, day: date, wall_hour: float) -> float:
+    """Air temperature (°C): a seasonal mean (3 °C late January, 18 °C late July), a level of
+    the day's own (shared weather, a little local), and a daily swing from 03:00 to 15:00 that is
+    wider on clear days."""
+    season = 10.5 - 7.5 * math.cos(2 * math.pi * (day.timetuple().tm_yday - 20) / 365)
+    level = 3.0 * noise("ambient", day) + 1.0 * noise("ambient", plant_id, day)
+    swing = 2.5 + 4.0 * _day_clouds(plant_id, day)
+    return season + level - swing * math.cos(2 * math.pi * (wall_hour - 3) / 24)
+
+
+@functools.lru_cache(maxsize=128)
+def _micro_day(plant_id: int, day: date) -> _MicroDay:
+    plant = _plant(plant_id)
+    start, count = _day_start(day)
+    micros = () if plant.hybrid else plant.inverters
+    lights = [_light(plant, start + 300 * index, day) for index in range(count)]
+    power = {
+        inv.id: array(
+            "d",
+            (
+                round(inv.rated_w * inv.factor * light, 1) if sun > inv.threshold else 0.0
+                for sun, light in lights
+            ),
+        )
+        for inv in micros
+    }
+    lowest = min((inv.threshold for inv in micros), default=math.inf)
+    awake = [index for index, (sun, _) in enumerate(lights) if sun > lowest]
+    ambient = array("d")
+    for index in range(count):
+        wall = to_local(datetime.fromtimestamp(start + 300 * index + 150, UTC))
+        ambient.append(_ambient(plant_id, day, wall.hour + wall.minute / 60))
+    span = (awake[0], awake[-1]) if awake else None
+    return _MicroDay(start, span, power, ambient)
+
+
+def _micro(plant_id: int, inverter_id: int) -> InverterSpec:
+    """A microinverter of the plant (KeyError for anything else, the hybrid inverter too)."""
+    plant = _plant(plant_id)
+    for inv in plant.inverters:
+        if inv.id == inverter_id and not plant.hybrid:
+            return inv
+    raise KeyError(f"no microinverter {inverter_id} in sandbox plant {plant_id}")
+
+
+def _inverter(plant_id: int, inverter_id: int) -> InverterSpec:
+    for inv in _plant(plant_id).inverters:
+        if inv.id == inverter_id:
+            return inv
+    raise KeyError(f"no inverter {inverter_id} in sandbox plant {plant_id}")
+
+
+def _temperature(inv: InverterSpec, ambient: float, power: float) -> float:
+    """°C inside the inverter: the air, plus a little while it runs and heat by its load."""
+    heat = 2.5 + 32.0 * power / inv.rated_w if power > 0 else 0.0
+    return round(ambient + heat, 1)
+
+
+def _grid_voltage(plant_id: int, inv: InverterSpec, slot: int, power: float) -> float:
+    """V at the inverter's grid terminals: the street's wander plus a rise with its export."""
+    street = 2.5 * jitter(plant_id * 8 + 5, slot // 1800) + 0.8 * jitter(plant_id * 8 + 6, slot)
+    rise = 3.0 * power / inv.rated_w + 0.3 * jitter(inv.id * 8 + 1, slot)
+    return round(230.0 + street + rise, 1)
+
+
+def _grid_frequency(plant_id: int, inv: InverterSpec, slot: int) -> float:
+    """Hz: the grid's (the same for every inverter of the plant) plus a little meter noise."""
+    grid = 0.03 * jitter(plant_id * 8 + 7, slot) + 0.008 * jitter(inv.id * 8 + 2, slot)
+    return round(clamp(50.0 + grid, 49.95, 50.05), 2)
+
+
+def _series(
+    plant_id: int, inv: InverterSpec, quota: str, micro_day: _MicroDay, span: range
+) -> list[float]:
+    """One quota of one microinverter over the chart's slots."""
+    power, ambient, start = micro_day.power[inv.id], micro_day.ambient, micro_day.start
+    match quota:
+        case "MI_POWER":
+            return [power[i] for i in span]
+        case "MI_TEMPERATURE":
+            return [_temperature(inv, ambient[i], power[i]) for i in span]
+        case "MI_NET_V":
+            return [_grid_voltage(plant_id, inv, start + 300 * i, power[i]) for i in span]
+        case _:
+            return [_grid_frequency(plant_id, inv, start + 300 * i) for i in span]
+
+
+def _slot_index(at: datetime) -> tuple[date, int, int]:
+    """Local day of the slot containing `at`, the day's first slot and the slot's index."""
+    slot, day = _slot_of(at)
+    start, _ = _day_start(day)
+    return day, start, (slot - start) // 300
+
+
+def inverter_power(plant_id: int, inverter_id: int, at: datetime) -> float:
+    """W of one inverter in the slot containing `at` (its `inverters_at` power)."""
+    inv = _inverter(plant_id, inverter_id)
+    if PLANTS[plant_id].hybrid:
+        return plant_power(plant_id, at)
+    day, _, index = _slot_index(at)
+    return _micro_day(plant_id, day).power[inv.id][index]
+
+
+def inverter_temperature(plant_id: int, inverter_id: int, at: datetime) -> float:
+    """°C of one inverter in the slot containing `at` (`MI_TEMPERATURE`); the air temperature
+    while it sleeps."""
+    inv = _inverter(plant_id, inverter_id)
+    day, _, index = _slot_index(at)
+    ambient = _micro_day(plant_id, day).ambient[index]
+    return _temperature(inv, ambient, inverter_power(plant_id, inverter_id, at))
+
+
+def inverter_grid_voltage(plant_id: int, inverter_id: int, at: datetime) -> float:
+    """V at one inverter in the slot containing `at` (`MI_NET_V`)."""
+    inv = _inverter(plant_id, inverter_id)
+    slot, _ = _slot_of(at)
+    return _grid_voltage(plant_id, inv, slot, inverter_power(plant_id, inverter_id, at))
+
+
+def inverter_grid_frequency(plant_id: int, inverter_id: int, at: datetime) -> float:
+    """Hz at one inverter in the slot containing `at` (`MI_NET_RATE`)."""
+    slot, _ = _slot_of(at)
+    return _grid_frequency(plant_id, _inverter(plant_id, inverter_id), slot)
+
+
+def _today_date(now: datetime) -> date:
+    """The cloud's today: the local day of the newest published slot."""
+    return to_local(published_slot(now)).date()
+
+
+def _micro_span(plant_id: int, day: date, now: datetime) -> range:
+    """Slot indices of the `micro/data/count_by_day` chart of `day` at `now` (empty for a plant
+    without microinverters, a day before `COMMISSIONED` or in the future, or today before the
+    first inverter wakes)."""
+    today = _today_date(now)
+    if day < COMMISSIONED or day > today:
+        return range(0)
+    micro_day = _micro_day(plant_id, day)
+    if micro_day.span is None:
+        return range(0)
+    first, last = micro_day.span
+    if day == today:
+        last = min(last, (int(published_slot(now).timestamp()) - micro_day.start) // 300)
+    return range(first, last + 1)
+
+
+def _label(stamp: int) -> str:
+    return to_local(datetime.fromtimestamp(stamp, UTC)).strftime("%H:%M")
+
+
+def micro_chart_labels(plant_id: int, day: date, now: datetime) -> list[str]:
+    """`x_axis` of the `micro/data/count_by_day` chart of `day` at `now`: the plant-local start
+    of each 5-minute slot from the first in which some microinverter is awake to the last (today:
+    up to the published slot)."""
+    start, _ = _day_start(day)
+    return [_label(start + 300 * index) for index in _micro_span(plant_id, day, now)]
+
+
+def inverter_today_energy(plant_id: int, inverter_id: int, now: datetime) -> float:
+    """Wh of one microinverter's `MI_POWER` chart of today as the cloud shows it at `now`."""
+    _micro(plant_id, inverter_id)
+    today = _today_date(now)
+    span = _micro_span(plant_id, today, now)
+    power = _micro_day(plant_id, today).power[inverter_id]
+    return round(sum(power[index] for index in span) * SLOT_HOURS, 3)
+
+
+def micro_chart(
+    plant_id: int,
+    day: date,
+    now: datetime,
+    inverter_ids: Sequence[int],
+    quotas: Sequence[str],
+    *,
+    double: bool = False,
+) -> bytes:
+    """`micro/data/count_by_day`: LineChart {repeated string x_axis = 1; repeated LineSeries
+    series = 2; string type = 3 (the date)} with LineSeries {string type = 1 (the quota);
+    repeated float data = 2 (packed; doubles with `double`); int32 did = 3 (the inverter)}:
+    one series per known quota and microinverter of the plant, in the order asked."""
+    span = _micro_span(plant_id, day, now)
+    out = bytearray()
+    if span:
+        micro_day = _micro_day(plant_id, day)
+        start = micro_day.start
+        out += pb.repeated_strings(1, (_label(start + 300 * index) for index in span))
+        micros = {inv.id: inv for inv in PLANTS[plant_id].inverters if inv.id in micro_day.power}
+        for quota in quotas:
+            if quota not in MICRO_QUOTAS:
+                continue
+            for inverter_id in inverter_ids:
+                inv = micros.get(inverter_id)
+                if inv is None:
+                    continue
+                values = _series(plant_id, inv, quota, micro_day, span)
+                series = pb.string_field(1, quota) + pb.packed_floats(2, values, double=double)
+                out += pb.message_field(2, series + pb.int_field(3, inv.id))
+    out += pb.string_field(3, day.isoformat())
+    return bytes(out)
+
+
+def _pv_at(plant_id: int, slot: int) -> float:
+    """PV W in the slot starting at Unix time `slot`, as the counters sum it (0 before
+    `COMMISSIONED`)."""
+    day = to_local(datetime.fromtimestamp(slot, UTC)).date()
+    if day < COMMISSIONED:
+        return 0.0
+    start, _ = _day_start(day)
+    return _pv_day(plant_id, day)[(slot - start) // 300]
+
+
+def hour_energy(plant_id: int, hour_start: datetime) -> float:
+    """PV Wh of the 12 slots of the UTC hour containing `hour_start` (slot W x 5/60 summed, as
+    the energy counters are)."""
+    _plant(plant_id)
+    first = int(as_utc(hour_start).timestamp()) // 3600 * 3600
+    return round(sum(_pv_at(plant_id, first + 300 * n) for n in range(12)) * SLOT_HOURS, 3)
+
+
+def quarter_power(plant_id: int, quarter_start: datetime) -> float:
+    """Mean PV W of the three slots of the quarter hour containing `quarter_start` (the
+    `count_power_by_day` point of that quarter)."""
+    _plant(plant_id)
+    first = int(as_utc(quarter_start).timestamp()) // 900 * 900
+    return sum(_pv_at(plant_id, first + 300 * n) for n in range(3)) / 3
+
+
+def power_chart_points(plant_id: int, day: date, now: datetime) -> list[tuple[str, float]]:
+    """(label, W) of the `count_power_by_day` chart of `day` at `now`.
+
+    From the first to the last quarter hour of the day with PV power, one point per quarter
+    (plant-local start, mean W of its three slots); outside that, one point (0 W) per whole
+    hour. Only complete quarters are shown (today: those whose slots are all published), and a
+    night hour once its first quarter is. Empty before `COMMISSIONED` and in the future.
+    """
+    _plant(plant_id)
+    today = _today_date(now)
+    if day < COMMISSIONED or day > today:
+        return []
+    start, count = _day_start(day)
+    pv = _pv_day(plant_id, day)
+    quarters = count // 3
+    if day == today:
+        quarters = ((int(published_slot(now).timestamp()) - start) // 300 + 1) // 3
+    means = [(pv[3 * q] + pv[3 * q + 1] + pv[3 * q + 2]) / 3 for q in range(quarters)]
+    lit = [q for q, mean in enumerate(means) if mean > 0]
+    first, last = (lit[0], lit[-1] + 1) if lit else (quarters, quarters)
+    end = start + 900 * quarters
+    hours = range(start, end, 3600)
+    return (
+        [(_label(hour), 0.0) for hour in hours if hour < start + 900 * first]
+        + [(_label(start + 900 * q), means[q]) for q in range(first, last)]
+        + [(_label(hour), 0.0) for hour in hours if hour >= start + 900 * last and lit]
+    )
+
+
+def power_chart(plant_id: int, day: date, now: datetime) -> bytes:
+    """`station/data/count_power_by_day`: GridPowerResponse {repeated string time = 1;
+    PowerData pd = 2; string date = 3} with PowerData {string type = 1 ("grid_power");
+    repeated float power = 2 (packed float32)}; just the date when there are no points."""
+    points = power_chart_points(plant_id, day, now)
+    out = bytearray()
+    if points:
+        out += pb.repeated_strings(1, (label for label, _ in points))
+        power = pb.string_field(1, "grid_power") + pb.packed_floats(2, (w for _, w in points))
+        out += pb.message_field(2, power)
+    out += pb.string_field(3, day.isoformat())
+    return bytes(out)
+
+
 # --- state ---------------------------------------------------------------------------------------
 
 
@@ -1056,6 +1369,50 @@ class _Handlers:
             return _fail(*_PARAMETER_ERROR)
         return _ok(history_json(station, month, self._now()))
 
+    # --- protobuf charts
+
+    async def _chart_request(
+        self, request: web.Request
+    ) -> tuple[int | None, date | None, JSONObject, web.Response | None]:
+        """The plant and day of a chart request, or the JSON refusal: token first, then the
+        body (a missing or non-integer `sid` is a parameter error), then the plant's owner."""
+        station, body, refusal = await self._station(request, "sid")
+        if refusal is not None or station is None:
+            token = request.headers.get("Authorization")
+            if self._sandbox.user_for_token(token) is not None and type(body.get("sid")) is not int:
+                return None, None, body, _fail(*_PARAMETER_ERROR)
+            return None, None, body, refusal or _fail(*_PARAMETER_ERROR)
+        text = body.get("date")
+        day = parse_date(text) if isinstance(text, str) else None
+        if day is None:
+            return None, None, body, _fail(*_PARAMETER_ERROR)
+        return station, day, body, None
+
+    async def micro_chart(self, request: web.Request) -> web.Response:
+        station, day, body, refusal = await self._chart_request(request)
+        if refusal is not None or station is None or day is None:
+            return refusal or _fail(*_PARAMETER_ERROR)
+        ids, quotas = body.get("mi_list"), body.get("quota")
+        if not (
+            isinstance(ids, list)
+            and all(type(value) is int for value in ids)
+            and isinstance(quotas, list)
+            and all(isinstance(value, str) for value in quotas)
+        ):
+            return _fail(*_PARAMETER_ERROR)
+        double = type(body.get("pb_ver")) is int and body.get("pb_ver") == 1
+        return _protobuf(micro_chart(station, day, self._now(), ids, quotas, double=double))
+
+    async def power_chart(self, request: web.Request) -> web.Response:
+        station, day, _, refusal = await self._chart_request(request)
+        if refusal is not None or station is None or day is None:
+            return refusal or _fail(*_PARAMETER_ERROR)
+        return _protobuf(power_chart(station, day, self._now()))
+
+
+def _protobuf(message: bytes) -> web.Response:
+    return web.Response(body=message, content_type="application/octet-stream")
+
 
 def add_routes(app: web.Application, state: SandboxState) -> None:
     """Mount every emulated host's paths on `app` (the vendor's subapp)."""
@@ -1074,5 +1431,7 @@ def add_routes(app: web.Application, state: SandboxState) -> None:
             web.post("/pvm/api/0/station/select_device_of_tree", handlers.device_tree),
             web.post("/pvm-data/api/0/station/data/count_station_real_data", handlers.realtime),
             web.post("/pvm-data/api/0/station/data_fd/stat_g_a", handlers.energy_stats),
+            web.post("/pvm-data/api/0/micro/data/count_by_day", handlers.micro_chart),
+            web.post("/pvm-data/api/0/station/data/count_power_by_day", handlers.power_chart),
         ]
     )

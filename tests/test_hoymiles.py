@@ -6,6 +6,7 @@ and statistics are checked against them.
 """
 
 from collections.abc import AsyncIterator
+import dataclasses
 from datetime import UTC, date, datetime, time, timedelta
 import itertools
 from typing import Any
@@ -198,6 +199,14 @@ async def test_options(hass: HomeAssistant, hoymiles: Sandbox) -> None:
     """Plant ids, an interval never below 2 minutes, history at most a year."""
     config = await _setup(hass, entry())
     result = await hass.config_entries.options.async_init(config.entry_id)
+    # The account's plants are offered by name.
+    plants = result["data_schema"].schema["plants"].config
+    assert plants["options"] == [
+        {"value": "1001", "label": "Balcony Row"},
+        {"value": "1002", "label": "Barn Roof"},
+        {"value": "1003", "label": "Hybrid House"},
+    ]
+    assert plants["multiple"] is True
     result = await hass.config_entries.options.async_configure(
         result["flow_id"], {"plants": ["1001", "x"], "scan_interval": 5, "history_days": 3}
     )
@@ -281,6 +290,22 @@ async def test_plants_devices_and_values(hass: HomeAssistant, hoymiles: Sandbox)
     for state in sb.inverters_at(1001, slot):
         expected = "online" if state.connected else "offline"
         assert _state(hass, f"device_{state.id}:device_status") == expected
+        # Each microinverter's power now and energy today, from its chart.
+        device = f"device_{state.id}"
+        assert _value(hass, f"{device}:pv_power") == pytest.approx(state.power_w, abs=0.05)
+        assert _value(hass, f"{device}:pv_energy_today") == pytest.approx(
+            sb.inverter_today_energy(1001, state.id, now) / 1000, abs=1e-5
+        )
+        # Temperature: a diagnostic sensor, off until the user turns it on.
+        temperature = er.async_get(hass).async_get(_entity(hass, f"{device}:inverter_temperature"))
+        assert temperature is not None
+        assert temperature.disabled_by is er.RegistryEntryDisabler.INTEGRATION
+    # The microinverters' energy adds up to the plant's.
+    micro_total = sum(
+        _value(hass, f"device_{inv.id}:pv_energy_today") for inv in sb.PLANTS[1001].inverters
+    )
+    assert micro_total == pytest.approx(sb.today_energy(1001, now) / 1000, abs=0.002)
+    assert _entity(hass, f"device_{sb.PLANTS[1003].inverters[0].id}:pv_power") is None
     flow = sb.flow_at(slot)
     assert _value(hass, "plant_1003:battery_soc") == pytest.approx(flow.soc, abs=0.1)
     assert _value(hass, "plant_1003:battery_power") == pytest.approx(-flow.bms_w, abs=0.1)
@@ -334,6 +359,37 @@ async def test_odd_values(
     plants = _source(config).plants or {}
     assert plants[1001].realtime_due == when + timedelta(minutes=15)
     assert _state(hass, "plant_1001:last_report") == STATE_UNAVAILABLE
+
+
+async def test_micro_chart_gaps(
+    hass: HomeAssistant,
+    hoymiles: Sandbox,
+    freezer: FrozenDateTimeFactory,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """An empty chart: a connected microinverter's power and temperature have no value
+    (unavailable, not 0) and its energy today stays."""
+    config = await _setup(hass, entry(["1001"]))
+    inverter = sb.PLANTS[1001].inverters[0].id
+    device = f"device_{inverter}"
+    er.async_get(hass).async_update_entity(
+        _entity(hass, f"{device}:inverter_temperature") or "", disabled_by=None
+    )
+    await hass.config_entries.async_reload(config.entry_id)
+    await hass.async_block_till_done(wait_background_tasks=True)
+    now = dt_util.utcnow()
+    slot = sb.published_slot(now)
+    assert _value(hass, f"{device}:inverter_temperature") == pytest.approx(
+        sb.inverter_temperature(1001, inverter, slot), abs=0.05
+    )
+    energy = _value(hass, f"{device}:pv_energy_today")
+    monkeypatch.setattr(sb, "micro_chart", lambda plant, day, *_, **__: b"")
+    await _advance(hass, freezer, now + timedelta(minutes=6))
+    assert _state(hass, f"device_{inverter}:device_status") == "online"
+    assert _state(hass, f"{device}:pv_power") == STATE_UNAVAILABLE
+    assert _state(hass, f"{device}:inverter_temperature") == STATE_UNAVAILABLE
+    assert _value(hass, f"{device}:pv_energy_today") == energy
+    assert config.state is ConfigEntryState.LOADED
 
 
 async def test_persist_and_restore(hass: HomeAssistant) -> None:
@@ -398,6 +454,52 @@ async def test_dynamic_devices(
     assert await async_remove_config_entry_device(hass, config, device)
 
 
+async def test_plants_added_and_removed(
+    recorder_mock: Any,
+    hass: HomeAssistant,
+    hoymiles: Sandbox,
+    freezer: FrozenDateTimeFactory,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Showing all plants: one added to the account later appears within the hour with its
+    devices, entities and history, no reload; one removed from the account goes."""
+    account = sb.ACCOUNTS[USER]
+    monkeypatch.setitem(sb.ACCOUNTS, USER, dataclasses.replace(account, stations=(1001, 1003)))
+    config = await _setup(hass, entry([], history_days=3))
+    assert _device(hass, config, "plant_1002") is None
+    await async_wait_recording_done(hass)
+
+    monkeypatch.setitem(sb.ACCOUNTS, USER, account)
+    await _advance(hass, freezer, dt_util.utcnow() + timedelta(minutes=61))
+    await async_wait_recording_done(hass)
+    assert config.state is ConfigEntryState.LOADED
+    plant = _device(hass, config, "plant_1002")
+    assert plant is not None
+    assert plant.name == "Hoymiles Barn Roof"
+    assert _value(hass, "plant_1002:pv_power") > 0
+    inverter = sb.PLANTS[1002].inverters[0]
+    assert _state(hass, f"device_{inverter.id}:device_status") == "online"
+    stat_id = "energy_hub:hoymiles_1002_pv_energy"
+    rows = await get_instance(hass).async_add_executor_job(
+        statistics_during_period,
+        hass,
+        dt_util.utcnow() - timedelta(days=2),
+        None,
+        {stat_id},
+        "hour",
+        None,
+        {"state"},
+    )
+    assert rows[stat_id]
+
+    monkeypatch.setitem(sb.ACCOUNTS, USER, dataclasses.replace(account, stations=(1002,)))
+    await _advance(hass, freezer, dt_util.utcnow() + timedelta(minutes=61))
+    assert _device(hass, config, "plant_1001") is None
+    assert _device(hass, config, f"device_{sb.PLANTS[1001].inverters[0].id}") is None
+    assert _entity(hass, "plant_1003:battery_soc") is None
+    assert _device(hass, config, "plant_1002") is not None
+
+
 @pytest.mark.parametrize("start", [datetime(2026, 6, 6, 12, 1, tzinfo=UTC)])
 async def test_simulated_day(
     hass: HomeAssistant, hoymiles: Sandbox, freezer: FrozenDateTimeFactory, start: datetime
@@ -410,6 +512,8 @@ async def test_simulated_day(
     totals: dict[str, float] = {}
     today_seen: list[tuple[datetime, float]] = []
     offline_seen = set()
+    micro = f"device_{sb.PLANTS[1001].inverters[0].id}"
+    micro_seen: list[tuple[datetime, float]] = []
     midnight = datetime.combine(date(2026, 6, 7), time(0), AMSTERDAM).astimezone(UTC)
     now = start
     while now < start + timedelta(days=1):
@@ -424,25 +528,32 @@ async def test_simulated_day(
             assert value >= totals.get(key, 0.0), (now, key)
             totals[key] = value
         today_seen.append((now, _value(hass, "plant_1001:pv_energy_today")))
+        micro_seen.append((now, _value(hass, f"{micro}:pv_energy_today")))
         for state in sb.PLANTS[1001].inverters:
             if _state(hass, f"device_{state.id}:device_status") == "offline":
                 offline_seen.add(state.id)
+                # An inverter the cloud shows offline makes nothing.
+                assert _value(hass, f"device_{state.id}:pv_power") == 0.0, now
     # Dusk: every microinverter went offline; PV power unavailable at night.
     assert offline_seen == {inv.id for inv in sb.PLANTS[1001].inverters}
     # Today: grows, back to 0 only at local midnight.
-    for (before, previous), (when, value) in itertools.pairwise(today_seen):
-        if value < previous:
-            assert before < midnight <= when, (when, value, previous)
+    for seen in (today_seen, micro_seen):
+        for (before, previous), (when, value) in itertools.pairwise(seen):
+            if value < previous:
+                assert before < midnight <= when, (when, value, previous)
+    assert max(value for _, value in micro_seen) > 1  # kWh: a sunny June day
     # The held value is the latest upload asked for (at most one upload behind).
     held = _value(hass, "plant_1001:pv_energy_today")
     assert sb.today_energy(1001, now - timedelta(minutes=6)) / 1000 - 0.01 <= held
     assert held <= sb.today_energy(1001, now) / 1000 + 0.01
     paths = await _paths(hoymiles)
     requests = sum(paths.values())
-    assert requests <= 3 * 400, paths
+    assert requests <= 3 * 400 + 2 * 230, paths
     # One realtime answer per 5-minute upload, one device tree per half hour, per plant.
     assert paths["/pvm-data/api/0/station/data/count_station_real_data"] <= 3 * 290
     assert paths["/pvm/api/0/station/select_device_of_tree"] <= 3 * 50
+    # The microinverters' chart after each upload while the sun is up (two micro plants).
+    assert paths["/pvm-data/api/0/micro/data/count_by_day"] <= 2 * 230
     assert sb.sandbox_of(hoymiles.server.app).logins - logins <= 4
     assert config.state is ConfigEntryState.LOADED
 
@@ -453,7 +564,8 @@ async def test_simulated_day(
 async def test_statistics(
     recorder_mock: Any, hass: HomeAssistant, hoymiles: Sandbox, freezer: FrozenDateTimeFactory
 ) -> None:
-    """Daily generation at each day's local midnight hour; the next run resumes."""
+    """Every hour of each complete local day: the day's energy shared as its power curve
+    shows (exact per hour); the next run resumes."""
     config = await _setup(hass, entry(["1001"], history_days=40))
     await async_wait_recording_done(hass)
     stat_id = "energy_hub:hoymiles_1001_pv_energy"
@@ -462,27 +574,65 @@ async def test_statistics(
         statistics_during_period, hass, first, None, {stat_id}, "hour", None, {"state", "sum"}
     )
     found = rows[stat_id]
-    assert len(found) >= 39
+    yesterday = dt_util.utcnow().astimezone(AMSTERDAM).date() - timedelta(days=1)
+    first_day = datetime.fromtimestamp(found[0]["start"], UTC).astimezone(AMSTERDAM)
+    assert first_day.hour == 0  # starts at a local midnight
+    days = (yesterday - first_day.date()).days + 1
+    assert days >= 39
+    assert len(found) == 24 * days  # every hour, no gap (no clock change in May/June)
     total = 0.0
+    by_day: dict[date, float] = {}
     for row in found:
         start = datetime.fromtimestamp(row["start"], UTC)
-        local = (start + timedelta(hours=1)).astimezone(AMSTERDAM).date()
-        assert datetime.combine(local, time(0), AMSTERDAM) == start.astimezone(AMSTERDAM)
-        assert row["state"] == pytest.approx(sb.day_energy(1001, local) / 1000, abs=1e-6)
+        assert row["state"] == pytest.approx(sb.hour_energy(1001, start) / 1000, abs=1e-5)
+        local = start.astimezone(AMSTERDAM).date()
+        by_day[local] = by_day.get(local, 0.0) + row["state"]
         total += row["state"]
         assert row["sum"] == pytest.approx(total, abs=1e-5)
-    last = datetime.fromtimestamp(found[-1]["start"], UTC).astimezone(AMSTERDAM).date()
-    assert last == dt_util.utcnow().astimezone(AMSTERDAM).date() - timedelta(days=1)
+    for day, energy in by_day.items():
+        assert energy == pytest.approx(sb.day_energy(1001, day) / 1000, abs=1e-5)
+    assert max(by_day) == yesterday
 
-    # The next day: one more row, nothing written twice.
+    # The next day: 24 more rows, nothing written twice.
     await hoymiles.delete("/_admin/requests")
     await _advance(hass, freezer, dt_util.utcnow() + timedelta(days=1))
     await async_wait_recording_done(hass)
     rows = await get_instance(hass).async_add_executor_job(
         statistics_during_period, hass, first, None, {stat_id}, "hour", None, {"state", "sum"}
     )
-    assert len(rows[stat_id]) == len(found) + 1
+    assert len(rows[stat_id]) == len(found) + 24
     paths = await _paths(hoymiles)
-    # A run asks for the months of its rewrite week: one or two requests.
+    # A run asks for the months of its rewrite week (one or two requests) and a curve per day.
     assert paths.get("/pvm-data/api/0/station/data_fd/stat_g_a", 0) <= 4
+    assert paths.get("/pvm-data/api/0/station/data/count_power_by_day", 0) <= 2 * 9
     assert config.runtime_data.history_written
+
+
+async def test_statistics_without_curves(
+    recorder_mock: Any,
+    hass: HomeAssistant,
+    hoymiles: Sandbox,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A day the cloud has no power curve for: its energy goes into the hour of its local
+    midnight, every other hour 0; the day total stays exact."""
+    monkeypatch.setattr(sb, "power_chart", lambda plant, day, now: b"")
+    await _setup(hass, entry(["1001"], history_days=3))
+    await async_wait_recording_done(hass)
+    stat_id = "energy_hub:hoymiles_1001_pv_energy"
+    rows = await get_instance(hass).async_add_executor_job(
+        statistics_during_period,
+        hass,
+        dt_util.utcnow() - timedelta(days=4),
+        None,
+        {stat_id},
+        "hour",
+        None,
+        {"state"},
+    )
+    found = rows[stat_id]
+    assert len(found) == 48  # two complete local days
+    for row in found:
+        start = datetime.fromtimestamp(row["start"], UTC).astimezone(AMSTERDAM)
+        expected = sb.day_energy(1001, start.date()) / 1000 if start.hour == 0 else 0.0
+        assert row["state"] == pytest.approx(expected, abs=1e-6)

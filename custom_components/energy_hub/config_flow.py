@@ -6,6 +6,7 @@ from typing import Any
 
 from homeassistant.config_entries import (
     ConfigEntry,
+    ConfigEntryState,
     ConfigFlow,
     ConfigFlowResult,
     OptionsFlow,
@@ -16,7 +17,7 @@ from homeassistant.helpers.aiohttp_client import async_get_clientsession
 
 from .const import CONF_SOURCE, DOMAIN
 from .sources import SOURCES
-from .sources.base import FlowError, FormSpec, Source
+from .sources.base import FlowError, FormSpec, Source, with_choices
 
 type _Step = Callable[[dict[str, Any] | None], Coroutine[Any, Any, ConfigFlowResult]]
 
@@ -160,6 +161,8 @@ class EnergyHubOptionsFlow(OptionsFlowWithReload):
                 placeholders = err.placeholders
         schema = source.options_schema()
         assert schema is not None  # only offered for sources with options
+        if self.config_entry.state is ConfigEntryState.LOADED:
+            schema = with_choices(schema, self.config_entry.runtime_data.source.option_choices())
         return self.async_show_form(
             step_id="init",
             data_schema=self.add_suggested_values_to_schema(

@@ -67,6 +67,9 @@ class EnergyHubCoordinator(DataUpdateCoordinator[Any]):
         self._unsub_tick: CALLBACK_TYPE | None = None
         self._unsub_history: CALLBACK_TYPE | None = None
         self._history_running = False
+        #: The statistics the source had at the last update (None before the first).
+        self._statistic_keys: set[str] | None = None
+        self._new_statistics = False
         self._store = state_store(hass, entry.entry_id)
 
     # --- state kept across restarts ------------------------------------------------------
@@ -114,7 +117,20 @@ class EnergyHubCoordinator(DataUpdateCoordinator[Any]):
         self.update_interval = max(self.source.next_update(data, now) - now, MIN_INTERVAL)
         self._compute(data, now)
         self._async_schedule_save()
+        keys = {spec.key for spec in self.source.statistic_specs(data)}
+        if self._statistic_keys is not None and not keys <= self._statistic_keys:
+            self._new_statistics = True
+        self._statistic_keys = keys
         return data
+
+    @callback
+    @override
+    def async_update_listeners(self) -> None:
+        """Entities first; then, when an update found a new statistic (a plant added to the
+        account), its history now rather than at the next daily run."""
+        super().async_update_listeners()
+        if self._new_statistics and self.async_start_history():
+            self._new_statistics = False
 
     def _backoff(self) -> timedelta:
         delay: timedelta = BACKOFF_START * 2 ** (self.failures - 1)

@@ -9,7 +9,14 @@ from typing import Final
 
 from homeassistant.components.binary_sensor.const import BinarySensorDeviceClass
 from homeassistant.components.sensor import SensorDeviceClass, SensorStateClass
-from homeassistant.const import PERCENTAGE, EntityCategory, Platform, UnitOfEnergy, UnitOfPower
+from homeassistant.const import (
+    PERCENTAGE,
+    EntityCategory,
+    Platform,
+    UnitOfEnergy,
+    UnitOfPower,
+    UnitOfTemperature,
+)
 
 UNIT_CARBON_INTENSITY: Final = "gCO2/kWh"
 #: Wholesale and imbalance prices, as the GB market quotes them.
@@ -242,6 +249,15 @@ BATTERY_METRICS: Final[tuple[Metric, ...]] = (
         precision=1,
     ),
     _energy_kwh("pv_energy_today"),  # back to 0 at the plant's local midnight
+    Metric(
+        key="inverter_temperature",
+        device_class=SensorDeviceClass.TEMPERATURE,
+        state_class=SensorStateClass.MEASUREMENT,
+        unit=UnitOfTemperature.CELSIUS,
+        precision=1,
+        entity_category=EntityCategory.DIAGNOSTIC,
+        enabled_default=False,
+    ),
     Metric(key="device_status", device_class=SensorDeviceClass.ENUM, options=DEVICE_STATUS_OPTIONS),
     Metric(
         key="last_report",

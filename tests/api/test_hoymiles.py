@@ -1,13 +1,16 @@
 """The Hoymiles S-Miles cloud client at the HTTP level (aioresponses)."""
 
 from collections.abc import AsyncIterator, Callable, Iterator
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
+import math
+import struct
 from typing import Any
 
 import aiohttp
 from aioresponses import CallbackResult, aioresponses
 import pytest
 
+from custom_components.energy_hub.api import protobuf
 from custom_components.energy_hub.api.errors import (
     ApiAuthError,
     ApiNotFoundError,
@@ -23,21 +26,29 @@ from custom_components.energy_hub.api.hoymiles import (
     PATH_LOGIN_HOME,
     PATH_LOGIN_V0,
     PATH_LOGIN_V3,
+    PATH_MICRO_CHART,
+    PATH_POWER_BY_DAY,
     PATH_PRE_INSP,
     PATH_REALTIME,
     PATH_REGION,
     PATH_STATION_FIND,
     PATH_STATIONS,
+    QUOTA_POWER,
+    QUOTA_TEMPERATURE,
     DeviceKind,
     HoymilesAccountLockedError,
     HoymilesClient,
+    HoymilesCurve,
     LoginVariant,
     argon2id_hex,
     md5_hex,
     md5_sha256,
     parse_device_tree,
+    parse_micro_chart,
     parse_number,
+    parse_power_curve,
     parse_realtime,
+    point_spans,
     sha256_hex,
 )
 from tests.conftest import load_json
@@ -703,3 +714,195 @@ async def test_daily_generation_empty_range(session: aiohttp.ClientSession) -> N
     client = HoymilesClient(session, USER, PASSWORD)
     assert await client.daily_generation(1, date(2026, 2, 1), date(2026, 1, 1)) == []
     assert client.request_count == 0
+
+
+# --- protobuf charts ------------------------------------------------------------------------------
+
+
+def _key(number: int, wire: int) -> bytes:
+    return bytes([number << 3 | wire])
+
+
+def _field(number: int, payload: bytes) -> bytes:
+    """A length-delimited field (payloads here stay under 128 bytes: one length byte)."""
+    assert len(payload) < 128
+    return _key(number, 2) + bytes([len(payload)]) + payload
+
+
+def _floats(values: list[float], fmt: str = "<f") -> bytes:
+    return b"".join(struct.pack(fmt, value) for value in values)
+
+
+def _line(quota: str, values: list[float], micro: int, fmt: str = "<f") -> bytes:
+    return _field(1, quota.encode()) + _field(2, _floats(values, fmt)) + _key(3, 0) + bytes([micro])
+
+
+def _chart(labels: list[str], lines: list[bytes], day: str = "2026-06-06") -> bytes:
+    return (
+        b"".join(_field(1, label.encode()) for label in labels)
+        + b"".join(_field(2, line) for line in lines)
+        + _field(3, day.encode())
+    )
+
+
+def test_protobuf_wire_format() -> None:
+    """Hand-made bytes: varints, strings, packed and unpacked floats, skipped fields, and
+    malformed input as an ApiResponseError."""
+    raw = (
+        _key(1, 0)
+        + b"\xac\x02"  # 300
+        + _field(2, "é".encode())
+        + _key(3, 5)
+        + struct.pack("<f", 1.5)
+        + _key(3, 1)
+        + struct.pack("<d", 2.25)
+        + _key(4, 0)
+        + b"\x01"
+    )
+    message = protobuf.decode(raw)
+    assert message.integer(1) == 300
+    assert message.string(2) == "é"
+    assert message.floats(3) == [1.5, 2.25]
+    assert message.integer(9) is None
+    assert message.string(9) is None
+    assert message.message(9) is None
+    assert protobuf.decode(_field(1, _floats([1.0, 2.0], "<d"))).floats(1, count_hint=2) == [
+        1.0,
+        2.0,
+    ]
+    assert protobuf.decode(_field(1, _floats([1.0, 2.0]))).floats(1, count_hint=2) == [1.0, 2.0]
+    for broken in (
+        b"\x08",  # a varint cut short
+        b"\x08" + b"\xff" * 11,  # a varint too long
+        b"\x12\x05ab",  # a string cut short
+        b"\x1d\x00",  # a fixed32 cut short
+        b"\x19\x00",  # a fixed64 cut short
+        b"\x0b",  # a group (wire type 3)
+        b"\x00\x00",  # field number 0
+    ):
+        with pytest.raises(ApiResponseError):
+            protobuf.decode(broken)
+    with pytest.raises(ApiResponseError, match="odd length"):
+        protobuf.decode(_field(1, b"\x00\x00\x00")).floats(1)
+
+
+def test_micro_chart() -> None:
+    """Series per microinverter and quota at plant-local times; float32 and doubles; NaN and
+    unreadable labels are dropped; energy is the area under the curve."""
+    labels = ["10:00", "10:05", "bad", "10:10"]
+    raw = _chart(
+        labels,
+        [
+            _line(QUOTA_POWER, [120.0, 180.0, 999.0, 60.0], 41),
+            _line(QUOTA_TEMPERATURE, [30.5, math.nan, 31.0, 32.25], 41, "<d"),
+            _line(QUOTA_POWER, [1.0, 2.0, 3.0, 4.0], 0)[:-2],  # no micro id: skipped
+        ],
+    )
+    day = parse_micro_chart(raw, date(2026, 1, 1), "Europe/Amsterdam")
+    assert day.day == date(2026, 6, 6)  # the chart's own date
+    power = day.curve(41, QUOTA_POWER)
+    assert power is not None
+    assert power.times == (
+        datetime(2026, 6, 6, 8, 0, tzinfo=UTC),
+        datetime(2026, 6, 6, 8, 5, tzinfo=UTC),
+        datetime(2026, 6, 6, 8, 10, tzinfo=UTC),
+    )
+    assert power.values == (120.0, 180.0, 60.0)
+    assert power.energy_wh() == pytest.approx((120 + 180 + 60) * 5 / 60)
+    assert power.last == (datetime(2026, 6, 6, 8, 10, tzinfo=UTC), 60.0)
+    temperature = day.curve(41, QUOTA_TEMPERATURE)
+    assert temperature is not None
+    assert temperature.values == (30.5, None, 32.25)
+    assert day.curve(7, QUOTA_POWER) is None
+    assert set(day.series) == {41}
+    empty = parse_micro_chart(b"", date(2026, 6, 7), None)
+    assert empty.series == {}
+    assert empty.day == date(2026, 6, 7)
+
+
+def test_power_curve_hours_and_clock_change() -> None:
+    """Quarter-hour points in daylight, hourly at night; each point's energy goes to the hours
+    its span covers; the autumn day's repeated hour is told apart by its order."""
+    labels = ["00:00", "01:00", "02:00", "02:30", "02:00", "02:15", "03:00"]
+    values = [0.0, 0.0, 400.0, 800.0, 100.0, 200.0, 40.0]
+    raw = (
+        b"".join(_field(1, label.encode()) for label in labels)
+        + _field(2, _field(1, b"grid_power") + _field(2, _floats(values)))
+        + _field(3, b"2026-10-25")
+    )
+    curve = parse_power_curve(raw, date(2026, 10, 25), "Europe/Amsterdam")
+    first_pass = datetime(2026, 10, 25, 0, 0, tzinfo=UTC)  # 02:00 CEST
+    second_pass = datetime(2026, 10, 25, 1, 0, tzinfo=UTC)  # 02:00 CET
+    assert curve.times[2:6] == (
+        first_pass,
+        first_pass + timedelta(minutes=30),
+        second_pass,
+        second_pass + timedelta(minutes=15),
+    )
+    hours = curve.hourly_energy_wh()
+    # Spans are capped at the chart's step (15 minutes).
+    assert hours[first_pass] == pytest.approx((400 + 800) * 0.25)
+    assert hours[second_pass] == pytest.approx((100 + 200) * 0.25)
+    assert hours[datetime(2026, 10, 25, 2, 0, tzinfo=UTC)] == pytest.approx(40 * 0.25)
+    assert curve.energy_wh() == pytest.approx(sum(hours.values()))
+    assert parse_power_curve(_field(3, b"2026-10-25"), date(2026, 10, 25), None).times == ()
+
+
+def test_curve_span_across_an_hour() -> None:
+    """A point whose span crosses the hour is shared between both hours."""
+    start = datetime(2026, 6, 6, 9, 50, tzinfo=UTC)
+    times = (start, start + timedelta(minutes=20))
+    assert point_spans(times) == (900.0, 900.0)  # the chart's step, at most 15 minutes
+    curve = HoymilesCurve(times=times, values=(600.0, None), spans=point_spans(times))
+    hours = curve.hourly_energy_wh()
+    assert hours == {
+        datetime(2026, 6, 6, 9, tzinfo=UTC): pytest.approx(600 * 10 / 60),
+        datetime(2026, 6, 6, 10, tzinfo=UTC): pytest.approx(600 * 5 / 60),
+    }
+    assert HoymilesCurve(times=(), values=(), spans=point_spans(())).last is None
+
+
+async def test_chart_calls(session: aiohttp.ClientSession, mocked: aioresponses, log: Log) -> None:
+    """Protobuf answers come back decoded; a JSON envelope instead is read for its status:
+    "100" logs in again and repeats the call, "3" is not found, "0" is an empty chart."""
+    region_ok(mocked, log)
+    argon_login(mocked, log)
+    raw = _chart(["12:00"], [_line(QUOTA_POWER, [250.0], 41), _line(QUOTA_TEMPERATURE, [40.0], 41)])
+
+    def binary(body: bytes) -> Callable[..., Any]:
+        def callback(url: Any, **kwargs: Any) -> CallbackResult:
+            log.calls.append((str(url), kwargs.get("json") or {}, dict(kwargs["headers"])))
+            return CallbackResult(body=body, content_type="application/octet-stream")
+
+        return callback
+
+    expired = load_json("hoymiles/error_token_verify.json")
+    mocked.post(DATA + PATH_MICRO_CHART, callback=log.reply(expired))
+    argon_login(mocked, log, nonce="n2", token=TOKEN_2)
+    mocked.post(DATA + PATH_MICRO_CHART, callback=binary(raw))
+    client = HoymilesClient(session, USER, PASSWORD)
+    day = await client.micro_day(1001, date(2026, 6, 6), [41, 42], timezone="Europe/Amsterdam")
+    curve = day.curve(41, QUOTA_POWER)
+    assert curve is not None
+    assert curve.values == (250.0,)
+    assert log.calls[-1][1] == {
+        "sid": 1001,
+        "date": "2026-06-06",
+        "mi_list": [41, 42],
+        "quota": [QUOTA_POWER, QUOTA_TEMPERATURE],
+    }
+    assert log.calls[-1][2]["Authorization"] == TOKEN_2
+    assert (await client.micro_day(1001, date(2026, 6, 6), [])).series == {}
+
+    mocked.post(DATA + PATH_POWER_BY_DAY, callback=log.reply(fail("3", "No Permission.")))
+    with pytest.raises(ApiNotFoundError):
+        await client.power_curve(9, date(2026, 6, 6))
+    mocked.post(DATA + PATH_POWER_BY_DAY, callback=log.reply(ok(None)))
+    assert (await client.power_curve(1001, date(2026, 6, 6))).times == ()
+    mocked.post(DATA + PATH_POWER_BY_DAY, callback=binary(b'{"status": "0", "da'))
+    with pytest.raises(ApiResponseError, match="Malformed"):
+        await client.power_curve(1001, date(2026, 6, 6))
+    mocked.post(DATA + PATH_POWER_BY_DAY, callback=binary(b"\x0a\x05ab"))
+    with pytest.raises(ApiResponseError, match="truncated"):
+        await client.power_curve(1001, date(2026, 6, 6))
+    assert log.paths[-4:] == [PATH_POWER_BY_DAY] * 4

@@ -1,10 +1,12 @@
 """The Hoymiles emulation: login scheme, shapes and believable deterministic plants, and the
 Energy Hub client working against it."""
 
+from array import array
 from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime, timedelta
 import itertools
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import aiohttp
 from aiohttp import web
@@ -25,6 +27,7 @@ from custom_components.energy_hub.api.hoymiles import (
     argon2id_hex,
     md5_sha256,
 )
+from custom_components.energy_hub.api.protobuf import Message, decode
 from sandbox import FaultKind, ManualClock, SandboxState, create_app
 from sandbox.faults import Fault
 from sandbox.hoymiles import (
@@ -35,9 +38,17 @@ from sandbox.hoymiles import (
     TOKEN_LIFETIME,
     day_energy,
     flow_at,
+    hour_energy,
+    inverter_grid_frequency,
+    inverter_grid_voltage,
+    inverter_power,
+    inverter_temperature,
+    inverter_today_energy,
     inverters_at,
+    micro_chart_labels,
     plant_power,
     published_slot,
+    quarter_power,
     sandbox_of,
     today_energy,
 )
@@ -66,7 +77,7 @@ async def post(client: Client, path: str, body: Any, token: str | None = None) -
 
 async def raw_login(client: Client, user: str = DEMO_USER) -> str:
     pre = (await post(client, "/iam/pub/3/auth/pre-insp", {"u": user}))["data"]
-    ch = argon2id_hex(PASSWORD, pre["a"])
+    ch = argon2id_hex(PASSWORD, pre["a"]) if pre["a"] else md5_sha256(PASSWORD)
     answer = await post(client, "/iam/pub/3/auth/login", {"u": user, "ch": ch, "n": pre["n"]})
     token: str = answer["data"]["token"]
     return token
@@ -431,3 +442,374 @@ async def test_a_day_of_polling_stays_in_budget(
     # region once; each re-login costs pre-insp + login and the one call refused before it
     assert total == 288 + 24 + 1 + 1 + 2 * hoymiles.login_count + (hoymiles.login_count - 1)
     assert ACCOUNTS[DEMO_USER].stations == (BALCONY, BARN, HYBRID)
+
+
+# --- protobuf charts -----------------------------------------------------------------------------
+
+MICRO_CHART = "/pvm-data/api/0/micro/data/count_by_day"
+POWER_CHART = "/pvm-data/api/0/station/data/count_power_by_day"
+QUOTAS = ["MI_POWER", "MI_TEMPERATURE", "MI_NET_V", "MI_NET_RATE"]
+AMSTERDAM = ZoneInfo("Europe/Amsterdam")
+SOLSTICE = date(2026, 6, 21)
+
+
+def f32(value: float) -> float:
+    """`value` as a packed float32 carries it."""
+    return array("f", [value])[0]
+
+
+async def post_chart(client: Client, path: str, body: Any, token: str) -> Message:
+    response = await client.post(HOYMILES + path, json=body, headers={"Authorization": token})
+    assert response.status == 200
+    assert response.content_type == "application/octet-stream"
+    return decode(await response.read())
+
+
+def instants(day: date, labels: list[str]) -> list[datetime]:
+    """UTC instants of plant-local `HH:MM` labels in time order (a repeated hour: the later)."""
+    out: list[datetime] = []
+    for label in labels:
+        hour, minute = map(int, label.split(":"))
+        candidates = sorted(
+            datetime(
+                day.year, day.month, day.day, hour, minute, fold=fold, tzinfo=AMSTERDAM
+            ).astimezone(UTC)
+            for fold in (0, 1)
+        )
+        out.append(next(c for c in candidates if not out or c > out[-1]))
+    return out
+
+
+def micro_ids(plant: int) -> list[int]:
+    return [state.id for state in inverters_at(plant, NOON)]
+
+
+def series_of(chart: Message, count: int) -> list[tuple[str | None, int | None, list[float]]]:
+    return [(s.string(1), s.integer(3), s.floats(2, count)) for s in chart.messages(2)]
+
+
+@pytest.mark.parametrize("plant", [BALCONY, BARN])
+async def test_micro_chart_is_the_inverters_day(client: Client, plant: int) -> None:
+    """One series per (quota, micro) in the order asked; MI_POWER is `inverters_at` slot by slot,
+    the labels run from the first to the last slot in which any inverter is awake."""
+    token = await raw_login(client)
+    ids = micro_ids(plant)
+    asked = [ids[3], 4242, ids[0], 1003_101, *ids[1:3]]
+    body = {"sid": plant, "date": "2026-06-21", "mi_list": asked, "quota": [*QUOTAS, "MI_X"]}
+    chart = await post_chart(client, MICRO_CHART, body, token)
+    labels = chart.strings(1)
+    assert chart.string(3) == "2026-06-21"
+    assert labels == micro_chart_labels(plant, SOLSTICE, NOW)
+    slots = instants(SOLSTICE, labels)
+    assert [b - a for a, b in itertools.pairwise(slots)] == [timedelta(minutes=5)] * (
+        len(slots) - 1
+    )
+    awake = [any(s.connected for s in inverters_at(plant, slot)) for slot in slots]
+    assert all(awake)
+    for outside in (slots[0] - timedelta(minutes=5), slots[-1] + timedelta(minutes=5)):
+        assert not any(s.connected for s in inverters_at(plant, outside))
+    assert 150 < len(labels) < 230
+    series = series_of(chart, len(labels))
+    expected_ids = [ids[3], ids[0], *ids[1:3]]
+    assert [(kind, did) for kind, did, _ in series] == [
+        (quota, did) for quota in QUOTAS for did in expected_ids
+    ]
+    assert all(len(values) == len(labels) for _, _, values in series)
+    by_key = {(kind, did): values for kind, did, values in series}
+    states = [{s.id: s for s in inverters_at(plant, slot)} for slot in slots]
+    for did in expected_ids:
+        assert by_key["MI_POWER", did] == [f32(state[did].power_w) for state in states]
+        assert by_key["MI_POWER", did] == [f32(inverter_power(plant, did, t)) for t in slots]
+        assert by_key["MI_TEMPERATURE", did] == [
+            f32(inverter_temperature(plant, did, t)) for t in slots
+        ]
+        assert by_key["MI_NET_V", did] == [f32(inverter_grid_voltage(plant, did, t)) for t in slots]
+        assert by_key["MI_NET_RATE", did] == [
+            f32(inverter_grid_frequency(plant, did, t)) for t in slots
+        ]
+        assert all(220 < v < 240 for v in by_key["MI_NET_V", did])
+        assert all(49.949 < hz < 50.051 for hz in by_key["MI_NET_RATE", did])
+        assert len(set(by_key["MI_NET_V", did])) > 10
+    # the first inverter to wake makes the first label: the others wake one by one after it
+    assert 0 < sum(s.connected for s in states[0].values()) < len(ids)
+    assert 0 < sum(s.connected for s in states[-1].values()) < len(ids)
+
+
+async def test_micro_chart_doubles_with_pb_ver_1(client: Client) -> None:
+    token = await raw_login(client)
+    ids = micro_ids(BALCONY)
+    body = {"sid": BALCONY, "date": "2026-06-21", "mi_list": ids[:2], "quota": ["MI_POWER"]}
+    singles = await post_chart(client, MICRO_CHART, body, token)
+    doubles = await post_chart(client, MICRO_CHART, body | {"pb_ver": 1}, token)
+    assert singles.strings(1) == doubles.strings(1)
+    count = len(doubles.strings(1))
+    for single, double in zip(singles.messages(2), doubles.messages(2), strict=True):
+        assert len(single.floats(2)) == count  # 4 bytes a value
+        assert len(double.floats(2)) == 2 * count  # 8 bytes a value, read as float32
+        did = double.integer(3)
+        assert did is not None
+        slots = instants(SOLSTICE, doubles.strings(1))
+        assert double.floats(2, count) == [inverter_power(BALCONY, did, t) for t in slots]
+        assert single.floats(2) == [f32(v) for v in double.floats(2, count)]
+    other = await post_chart(client, MICRO_CHART, body | {"pb_ver": 0}, token)
+    assert other.messages(2)[0].fields == singles.messages(2)[0].fields
+
+
+async def test_micro_chart_today_and_dusk(client: Client, clock: ManualClock) -> None:
+    """Today's chart stops at the published slot and grows; at dusk it ends with the last
+    inverter to sleep. Before dawn (and for the future) the chart is empty."""
+    token = await raw_login(client)
+    ids = micro_ids(BARN)
+    today = date(2026, 11, 23)
+    body = {"sid": BARN, "date": "2026-11-23", "mi_list": ids, "quota": ["MI_POWER"]}
+    clock.set(utc(2026, 11, 23, 5, 0))
+    dawn = await post_chart(client, MICRO_CHART, body, token)
+    assert dawn.fields.keys() == {3}
+    assert dawn.string(3) == "2026-11-23"
+
+    clock.set(utc(2026, 11, 23, 12, 7))
+    midday = await post_chart(client, MICRO_CHART, body, token)
+    labels = midday.strings(1)
+    slots = instants(today, labels)
+    assert slots[-1] == published_slot(utc(2026, 11, 23, 12, 7)) == utc(2026, 11, 23, 12, 0)
+    energy = {did: sum(values) * 5 / 60 for _, did, values in series_of(midday, len(labels))}
+    for did in ids:
+        assert energy[did] == pytest.approx(
+            inverter_today_energy(BARN, did, utc(2026, 11, 23, 12, 7)), abs=0.01
+        )
+
+    clock.set(NOW)
+    evening = await post_chart(client, MICRO_CHART, body, token)
+    full = evening.strings(1)
+    assert full[: len(labels)] == labels
+    assert [s.floats(2)[: len(labels)] for s in evening.messages(2)] == [
+        s.floats(2) for s in midday.messages(2)
+    ]
+    last = instants(today, full)[-1]
+    assert any(s.connected for s in inverters_at(BARN, last))
+    assert not any(s.connected for s in inverters_at(BARN, last + timedelta(minutes=5)))
+    assert last < utc(2026, 11, 23, 17, 0)
+    # at dusk the inverters go to sleep one by one: the last slot has zeros and a live one
+    final = [s.floats(2)[-1] for s in evening.messages(2)]
+    assert 0 < sum(value > 0 for value in final) < len(ids)
+    assert inverter_today_energy(BARN, ids[0], NOW) == pytest.approx(
+        sum(evening.messages(2)[0].floats(2)) * 5 / 60, abs=0.01
+    )
+    truth = [
+        s.power_w for t in instants(today, full) for s in inverters_at(BARN, t) if s.id == ids[0]
+    ]
+    assert inverter_today_energy(BARN, ids[0], NOW) == round(sum(truth) * 5 / 60, 3)
+    future = await post_chart(client, MICRO_CHART, body | {"date": "2026-11-24"}, token)
+    assert future.fields.keys() == {3}
+    early = await post_chart(client, MICRO_CHART, body | {"date": "2025-09-30"}, token)
+    assert early.fields.keys() == {3}
+
+
+async def test_micro_chart_temperature(client: Client) -> None:
+    """Believable °C: within 5-80 on a summer day, hotter under load; colder in winter."""
+    token = await raw_login(client)
+    ids = micro_ids(BALCONY)
+    for day, low, high in (("2026-06-21", 5, 80), ("2026-01-15", -15, 40)):
+        body = {
+            "sid": BALCONY,
+            "date": day,
+            "mi_list": ids,
+            "quota": ["MI_POWER", "MI_TEMPERATURE"],
+        }
+        chart = await post_chart(client, MICRO_CHART, body, token)
+        series = series_of(chart, len(chart.strings(1)))
+        power = {did: values for kind, did, values in series if kind == "MI_POWER"}
+        temperature = {did: values for kind, did, values in series if kind == "MI_TEMPERATURE"}
+        for did in ids:
+            assert all(low <= t <= high for t in temperature[did])
+            ranked = sorted(zip(power[did], temperature[did], strict=True))
+            quarter = len(ranked) // 4
+            cool = sum(t for _, t in ranked[:quarter]) / quarter
+            hot = sum(t for _, t in ranked[-quarter:]) / quarter
+            assert hot > cool + 3
+    summer = max(inverter_temperature(BALCONY, ids[0], utc(2026, 6, 21, h)) for h in range(24))
+    winter = max(inverter_temperature(BALCONY, ids[0], utc(2026, 1, 15, h)) for h in range(24))
+    assert 30 < summer < 70
+    assert winter < summer - 10
+
+
+async def test_micro_chart_without_micros(client: Client) -> None:
+    """The hybrid inverter and unknown ids get no series; a hybrid plant has no micro chart."""
+    token = await raw_login(client)
+    body = {"sid": HYBRID, "date": "2026-06-21", "mi_list": [1003_101], "quota": QUOTAS}
+    chart = await post_chart(client, MICRO_CHART, body, token)
+    assert chart.fields.keys() == {3}
+    body = {"sid": BALCONY, "date": "2026-06-21", "mi_list": [1003_101, 1], "quota": QUOTAS}
+    chart = await post_chart(client, MICRO_CHART, body, token)
+    assert chart.strings(1) == micro_chart_labels(BALCONY, SOLSTICE, NOW)
+    assert chart.messages(2) == []
+    body = {"sid": BALCONY, "date": "2026-06-21", "mi_list": micro_ids(BALCONY), "quota": ["X"]}
+    chart = await post_chart(client, MICRO_CHART, body, token)
+    assert chart.messages(2) == []
+
+
+def power_points(chart: Message) -> list[tuple[str, float]]:
+    pd = chart.message(2)
+    assert pd is not None
+    assert pd.string(1) == "grid_power"
+    labels = chart.strings(1)
+    power = pd.floats(2)
+    assert len(labels) == len(power)
+    return list(zip(labels, power, strict=True))
+
+
+def check_power_day(plant: int, day: date, points: list[tuple[str, float]]) -> None:
+    """Quarter points are `quarter_power`; summed per UTC hour they are `hour_energy`, over
+    the day `day_energy`; outside the span, whole hours at 0."""
+    labels = [label for label, _ in points]
+    moments = instants(day, labels)
+    assert all(a < b for a, b in itertools.pairwise(moments))
+    lit = [index for index, (_, watts) in enumerate(points) if watts > 0]
+    quarters = [(moments[i], points[i][1]) for i in range(lit[0], lit[-1] + 1)]
+    first, last = quarters[0][0], quarters[-1][0]
+    assert [m for m, _ in quarters] == [
+        first + n * timedelta(minutes=15) for n in range(len(quarters))
+    ]
+    for moment, (label, watts) in zip(moments, points, strict=True):
+        if first <= moment <= last:
+            assert watts == f32(quarter_power(plant, moment))
+        else:
+            assert (label.endswith(":00"), moment.minute, watts) == (True, 0, 0.0)
+            assert quarter_power(plant, moment) == 0
+    by_hour: dict[datetime, float] = {}
+    for moment, watts in quarters:
+        hour = moment.replace(minute=0)
+        by_hour[hour] = by_hour.get(hour, 0.0) + watts * 0.25
+    start = moments[0]
+    hours = 23 if day == date(2026, 3, 29) else 25 if day == date(2026, 10, 25) else 24
+    for n in range(hours):
+        hour = start + timedelta(hours=n)
+        assert by_hour.get(hour, 0.0) == pytest.approx(hour_energy(plant, hour), abs=0.01)
+    total = sum(watts for _, watts in quarters) * 0.25
+    assert total == pytest.approx(day_energy(plant, day), abs=0.06)
+    assert sum(hour_energy(plant, start + timedelta(hours=n)) for n in range(hours)) == (
+        pytest.approx(day_energy(plant, day), abs=0.06)
+    )
+    assert moments[-1] == start + timedelta(hours=hours - 1)  # the night hours to 23:00
+
+
+@pytest.mark.parametrize("plant", [BALCONY, BARN, HYBRID])
+async def test_power_chart_of_a_day(client: Client, plant: int) -> None:
+    token = await raw_login(client)
+    chart = await post_chart(client, POWER_CHART, {"sid": plant, "date": "2026-06-21"}, token)
+    assert chart.string(3) == "2026-06-21"
+    points = power_points(chart)
+    check_power_day(plant, SOLSTICE, points)
+    labels = [label for label, _ in points]
+    assert labels[:5] == ["00:00", "01:00", "02:00", "03:00", "04:00"]
+    assert labels[-2:] == ["22:00", "23:00"]
+    assert len([label for label in labels if label[3:] != "00"]) > 40  # quarters: :15 :30 :45
+    assert day_energy(plant, SOLSTICE) > 10_000
+
+
+@pytest.mark.parametrize(("day", "repeated"), [(date(2026, 3, 29), 0), (date(2026, 10, 25), 2)])
+async def test_power_chart_on_clock_change_days(client: Client, day: date, repeated: int) -> None:
+    """23 or 25 hours: no `02:00` in spring, two (in time order) in autumn."""
+    token = await raw_login(client)
+    for plant in (BALCONY, BARN, HYBRID):
+        chart = await post_chart(
+            client, POWER_CHART, {"sid": plant, "date": day.isoformat()}, token
+        )
+        points = power_points(chart)
+        labels = [label for label, _ in points]
+        assert labels.count("02:00") == repeated
+        moments = instants(day, labels)
+        if repeated:
+            first, second = (
+                m for m, label in zip(moments, labels, strict=True) if label == "02:00"
+            )
+            assert second - first == timedelta(hours=1)
+        check_power_day(plant, day, points)
+
+
+async def test_power_chart_today(client: Client, clock: ManualClock) -> None:
+    """Only complete published quarters; night hours once their first quarter is published;
+    today's chart is the start of the day's final one."""
+    token = await raw_login(client)
+    body = {"sid": BARN, "date": "2026-11-23"}
+    clock.set(utc(2026, 11, 23, 3, 20))  # 04:20 local, the 04:10 slot is published
+    night = power_points(await post_chart(client, POWER_CHART, body, token))
+    assert night == [(f"{h:02d}:00", 0.0) for h in range(5)]
+    clock.set(utc(2026, 11, 23, 3, 24))
+    assert power_points(await post_chart(client, POWER_CHART, body, token)) == night
+
+    clock.set(utc(2026, 11, 23, 11, 22))  # 12:22 local: the 12:15 slot is the newest published
+    midday = power_points(await post_chart(client, POWER_CHART, body, token))
+    [quarter] = instants(date(2026, 11, 23), ["12:00"])
+    assert midday[-1] == ("12:00", f32(quarter_power(BARN, quarter)))  # not 12:15: incomplete
+    clock.set(utc(2026, 11, 24, 9))
+    token = await raw_login(client)  # the old one has expired
+    final = power_points(await post_chart(client, POWER_CHART, body, token))
+    assert final[: len(midday)] == midday
+    check_power_day(BARN, date(2026, 11, 23), final)
+    clock.set(NOW)  # 19:17 local: the quarters are done, night hours up to 19:00
+    evening = power_points(await post_chart(client, POWER_CHART, body, token))
+    assert evening == final[: len(evening)]
+    assert evening[-1][0] == "19:00"
+    future = await post_chart(client, POWER_CHART, {"sid": BARN, "date": "2026-11-24"}, token)
+    assert future.fields.keys() == {3}
+    assert future.string(3) == "2026-11-24"
+    early = await post_chart(client, POWER_CHART, {"sid": BARN, "date": "2025-09-30"}, token)
+    assert early.fields.keys() == {3}
+
+
+async def test_a_year_of_power_charts(client: Client) -> None:
+    """Every day since commissioning adds up to the day's counter, and fast."""
+    token = await raw_login(client)
+    day = COMMISSIONED
+    while day < NOW.date():
+        chart = await post_chart(
+            client, POWER_CHART, {"sid": BALCONY, "date": day.isoformat()}, token
+        )
+        total = sum(watts for _, watts in power_points(chart)) * 0.25
+        assert total == pytest.approx(day_energy(BALCONY, day), abs=0.06)
+        day += timedelta(days=1)
+
+
+async def test_chart_errors(client: Client) -> None:
+    """JSON envelopes: token 100, foreign plant 3, bad body 2."""
+    token = await raw_login(client)
+    good = {"sid": BALCONY, "date": "2026-06-21", "mi_list": [1001_101], "quota": ["MI_POWER"]}
+    for path in (MICRO_CHART, POWER_CHART):
+        assert await post(client, path, good, "nope") == load_json(
+            "hoymiles/error_token_verify.json"
+        )
+        for sid in (BARN, 4242):
+            denied = await post(
+                client,
+                path,
+                good | {"sid": sid},
+                await raw_login(client, "dotted@energy-hub.example"),
+            )
+            assert (denied["status"], denied["message"]) == ("3", "No Permission.")
+        for bad in (
+            {"date": "2026-06-21"},
+            good | {"sid": "1001"},
+            good | {"sid": True},
+            good | {"date": "21.06.2026"},
+            good | {"date": 20260621},
+            {k: v for k, v in good.items() if k != "date"},
+        ):
+            refused = await post(client, path, bad, token)
+            assert (refused["status"], refused["message"]) == ("2", "Parameter error.")
+        response = await client.post(HOYMILES + path, data=b"{", headers={"Authorization": token})
+        assert (await response.json())["status"] == "2"
+    for bad in (
+        {k: v for k, v in good.items() if k != "mi_list"},
+        {k: v for k, v in good.items() if k != "quota"},
+        good | {"mi_list": ["1001101"]},
+        good | {"mi_list": 1001101},
+        good | {"quota": "MI_POWER"},
+        good | {"quota": [1]},
+    ):
+        refused = await post(client, MICRO_CHART, bad, token)
+        assert (refused["status"], refused["message"]) == ("2", "Parameter error.")
+    sandbox_of(client.app).expire_tokens()
+    for path in (MICRO_CHART, POWER_CHART):
+        expired = await post(client, path, good, token)
+        assert expired["status"] == "100"

@@ -35,11 +35,13 @@ from __future__ import annotations
 
 import asyncio
 import base64
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from enum import StrEnum
 import hashlib
+import itertools
+import json
 import logging
 import math
 import re
@@ -50,6 +52,7 @@ import aiohttp
 from argon2.low_level import Type, hash_secret_raw
 from yarl import URL
 
+from . import protobuf
 from .errors import ApiAuthError, ApiNotFoundError, ApiRateLimitedError, ApiResponseError
 from .http import DEFAULT_TIMEOUT, JsonApiClient
 
@@ -93,6 +96,19 @@ PATH_STATION_FIND: Final = "/pvm/api/0/station/find"
 PATH_DEVICE_TREE: Final = "/pvm/api/0/station/select_device_of_tree"
 PATH_REALTIME: Final = "/pvm-data/api/0/station/data/count_station_real_data"
 PATH_ENERGY_STATS: Final = "/pvm-data/api/0/station/data_fd/stat_g_a"
+PATH_MICRO_CHART: Final = "/pvm-data/api/0/micro/data/count_by_day"
+"""A day's chart per microinverter: protobuf ``LineChart`` (VERIFIED by several clients)."""
+PATH_POWER_BY_DAY: Final = "/pvm-data/api/0/station/data/count_power_by_day"
+"""A day's plant power curve: protobuf ``GridPowerResponse`` (VERIFIED, one client)."""
+
+QUOTA_POWER: Final = "MI_POWER"
+"""Microinverter AC power, W."""
+QUOTA_TEMPERATURE: Final = "MI_TEMPERATURE"
+"""Microinverter temperature, °C."""
+QUOTA_GRID_VOLTAGE: Final = "MI_NET_V"
+QUOTA_GRID_FREQUENCY: Final = "MI_NET_RATE"
+MAX_POINT_GAP: Final = timedelta(minutes=15)
+"""A chart point stands for at most this long (the span to the next point, capped)."""
 
 _LOCKED = re.compile(r"lock|too many|frequent|try again later", re.IGNORECASE)
 _WRONG_CLIENT = re.compile(r"app version is low|s-miles home", re.IGNORECASE)
@@ -311,6 +327,57 @@ class HoymilesDailyEnergy:
 
     day: date
     pv_energy_wh: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class HoymilesCurve:
+    """A day's chart line: points in time order (UTC) with their value (None: no value) and
+    the seconds each point stands for (see :func:`point_spans`)."""
+
+    times: tuple[datetime, ...]
+    values: tuple[float | None, ...]
+    spans: tuple[float, ...]
+
+    @property
+    def last(self) -> tuple[datetime, float | None] | None:
+        """The newest point."""
+        return (self.times[-1], self.values[-1]) if self.times else None
+
+    def energy_wh(self) -> float:
+        """Wh under the line (each value times the time it stands for)."""
+        return (
+            sum(value * span for value, span in zip(self.values, self.spans, strict=True) if value)
+            / 3600
+        )
+
+    def hourly_energy_wh(self) -> dict[datetime, float]:
+        """Wh per UTC hour (a point's energy split over the hours its span covers)."""
+        hours: dict[datetime, float] = {}
+        for start, span, value in zip(self.times, self.spans, self.values, strict=True):
+            if value is None:
+                continue
+            hour = start.replace(minute=0, second=0, microsecond=0)
+            hours.setdefault(hour, 0.0)
+            moment, end = start, start + timedelta(seconds=span)
+            while moment < end:
+                boundary = min(end, hour + timedelta(hours=1))
+                hours[hour] = (
+                    hours.get(hour, 0.0) + value * (boundary - moment).total_seconds() / 3600
+                )
+                moment, hour = boundary, hour + timedelta(hours=1)
+        return hours
+
+
+@dataclass(frozen=True, slots=True)
+class HoymilesMicroDay:
+    """``micro/data/count_by_day``: a plant-local day's chart per microinverter and quota."""
+
+    day: date
+    series: Mapping[int, Mapping[str, HoymilesCurve]]
+    """Microinverter id -> quota (``MI_POWER``, ...) -> its curve."""
+
+    def curve(self, micro_id: int, quota: str) -> HoymilesCurve | None:
+        return self.series.get(micro_id, {}).get(quota)
 
 
 # --- hashing -----------------------------------------------------------------------------------
@@ -589,6 +656,106 @@ def parse_daily_energy(data: Any) -> list[HoymilesDailyEnergy]:
     return [days[day] for day in sorted(days)]
 
 
+def _label_times(day: date, labels: Sequence[str], zone: tzinfo) -> list[datetime | None]:
+    """``"HH:MM"`` labels of a plant-local day as UTC times. On the autumn clock change the
+    repeated hour's labels come again after later ones: those are the second pass (fold 1)."""
+    out: list[datetime | None] = []
+    previous: time | None = None
+    fold = 0
+    for label in labels:
+        try:
+            hours, minutes = (int(part) for part in label.strip().split(":")[:2])
+            clock = time(hours, minutes)
+        except ValueError:
+            out.append(None)
+            continue
+        if previous is not None and clock < previous:
+            fold = 1
+        previous = clock
+        local = datetime.combine(day, clock, zone).replace(fold=fold)
+        out.append(local.astimezone(UTC))
+    return out
+
+
+def point_spans(times: Sequence[datetime]) -> tuple[float, ...]:
+    """Seconds each point of a chart stands for: up to the next point, at most the chart's
+    own step (its smallest gap) and :data:`MAX_POINT_GAP`; the last point one step."""
+    stamps = [moment.timestamp() for moment in times]
+    gaps = [b - a for a, b in itertools.pairwise(stamps) if b > a]
+    step = min([*gaps, MAX_POINT_GAP.total_seconds()])
+    spans = [max(0.0, min(b - a, step)) for a, b in itertools.pairwise(stamps)]
+    return (*spans, step) if stamps else ()
+
+
+class _Axis:
+    """A chart's time axis, shared by its lines: the readable labels in time order."""
+
+    def __init__(self, day: date, labels: Sequence[str], zone: tzinfo) -> None:
+        times = _label_times(day, labels, zone)
+        self.size = len(labels)
+        order = sorted((moment, index) for index, moment in enumerate(times) if moment is not None)
+        self.times = tuple(moment for moment, _ in order)
+        #: Indices of the points kept, or None when every label is kept in its order.
+        self.keep: list[int] | None = [index for _, index in order]
+        if self.keep == list(range(self.size)):
+            self.keep = None
+        self.spans = point_spans(self.times)
+
+    def curve(self, values: Sequence[float]) -> HoymilesCurve:
+        """A line on this axis; NaN and infinities are no value, missing values too."""
+        if self.keep is None and len(values) == self.size:
+            picked: Sequence[float | None] = values
+        else:
+            picked = [
+                values[index] if index < len(values) else None
+                for index in (self.keep if self.keep is not None else range(self.size))
+            ]
+        return HoymilesCurve(
+            times=self.times,
+            values=tuple(v if v is not None and math.isfinite(v) else None for v in picked),
+            spans=self.spans,
+        )
+
+
+def _chart_day(text: str | None, fallback: date) -> date:
+    try:
+        return date.fromisoformat(text[:10]) if text else fallback
+    except ValueError:
+        return fallback
+
+
+def parse_micro_chart(raw: bytes, day: date, timezone: str | None) -> HoymilesMicroDay:
+    """``LineChart {repeated string x_axis = 1; repeated LineSeries series = 2; string type =
+    3}``, ``LineSeries {string type = 1; repeated float data = 2; int32 did = 3; int32 port =
+    4}``. Values are float32, or doubles when the request asked ``pb_ver`` 1 (told apart by
+    their length). Series without a microinverter id are skipped."""
+    chart = protobuf.decode(raw)
+    labels = chart.strings(1)
+    day = _chart_day(chart.string(3), day)
+    axis = _Axis(day, labels, _zone(timezone) or UTC)
+    series: dict[int, dict[str, HoymilesCurve]] = {}
+    for line in chart.messages(2):
+        micro_id = line.integer(3)
+        quota = line.string(1)
+        if micro_id is None or not quota:
+            continue
+        values = line.floats(2, count_hint=len(labels))
+        series.setdefault(micro_id, {})[quota] = axis.curve(values)
+    return HoymilesMicroDay(day=day, series=series)
+
+
+def parse_power_curve(raw: bytes, day: date, timezone: str | None) -> HoymilesCurve:
+    """``GridPowerResponse {repeated string time = 1; PowerData pd = 2; string date = 3}``,
+    ``PowerData {string type = 1; repeated float power = 2}``: the plant's power (W) over a
+    plant-local day, every 15 minutes in daylight and sparser at night."""
+    answer = protobuf.decode(raw)
+    labels = answer.strings(1)
+    day = _chart_day(answer.string(3), day)
+    data = answer.message(2)
+    values = data.floats(2, count_hint=len(labels)) if data is not None else []
+    return _Axis(day, labels, _zone(timezone) or UTC).curve(values)
+
+
 def _months(start: date, end: date) -> list[date]:
     months = []
     current = start.replace(day=1)
@@ -753,6 +920,35 @@ class HoymilesClient(JsonApiClient):
                     days.append(item)
         return days
 
+    async def micro_day(
+        self,
+        station_id: int,
+        day: date,
+        micro_ids: Sequence[int],
+        quotas: Sequence[str] = (QUOTA_POWER, QUOTA_TEMPERATURE),
+        timezone: str | None = None,
+    ) -> HoymilesMicroDay:
+        """Every listed microinverter's chart of the plant-local ``day``: one request for the
+        plant (a protobuf answer)."""
+        if not micro_ids:
+            return HoymilesMicroDay(day=day, series={})
+        body = {
+            "sid": station_id,
+            "date": day.isoformat(),
+            "mi_list": list(micro_ids),
+            "quota": list(quotas),
+        }
+        raw = await self._call_binary(PATH_MICRO_CHART, body)
+        return parse_micro_chart(raw, day, timezone)
+
+    async def power_curve(
+        self, station_id: int, day: date, timezone: str | None = None
+    ) -> HoymilesCurve:
+        """The plant's power over the plant-local ``day`` (a protobuf answer)."""
+        body = {"sid": station_id, "date": day.isoformat()}
+        raw = await self._call_binary(PATH_POWER_BY_DAY, body)
+        return parse_power_curve(raw, day, timezone)
+
     # --- requests --------------------------------------------------------------------------
 
     def _headers(self, token: str | None = None) -> dict[str, str]:
@@ -796,14 +992,41 @@ class HoymilesClient(JsonApiClient):
         raise ApiResponseError(f"{path} answered status {status}: {message}")
 
     async def _call(self, path: str, body: Mapping[str, Any]) -> Any:
+        """A JSON call with the token (one silent re-login when it is rejected)."""
+
+        async def once(token: str) -> Any:
+            return self._data(await self._post(self, path, body, self._headers(token)), path)
+
+        return await self._with_token(path, once)
+
+    async def _call_binary(self, path: str, body: Mapping[str, Any]) -> bytes:
+        """A call answered in protobuf; errors still come as the JSON envelope. An empty
+        answer (or an envelope with status 0) is an empty message."""
+
+        async def once(token: str) -> bytes:
+            raw, _ = await self._request_bytes(
+                "POST", path, json_body=dict(body), headers=self._headers(token)
+            )
+            if not raw.lstrip().startswith(b"{"):
+                return raw
+            try:
+                envelope = json.loads(raw)
+            except ValueError as err:
+                raise ApiResponseError(f"Malformed answer from {path}") from err
+            self._data(envelope, path)
+            return b""
+
+        return await self._with_token(path, once)
+
+    async def _with_token[T](self, path: str, call: Callable[[str], Awaitable[T]]) -> T:
         token = await self._current_token()
         try:
-            return self._data(await self._post(self, path, body, self._headers(token)), path)
+            return await call(token)
         except _TokenRejected:
             _LOGGER.debug("Hoymiles token rejected on %s; logging in again", path)
         token = await self._current_token(rejected=token)
         try:
-            return self._data(await self._post(self, path, body, self._headers(token)), path)
+            return await call(token)
         except _TokenRejected as err:
             self._token = None
             raise ApiAuthError("Hoymiles rejected a fresh login token") from err

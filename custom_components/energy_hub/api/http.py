@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 import json
 import logging
-from typing import Any
+from typing import Any, TypedDict, Unpack
 
 import aiohttp
 
@@ -42,6 +42,15 @@ def parse_retry_after(value: str | None, now: datetime | None = None) -> float |
     return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
 
 
+class RequestOptions(TypedDict, total=False):
+    """What a request may carry besides its headers."""
+
+    params: Mapping[str, str | int] | None
+    json_body: Any
+    data: Any
+    auth: aiohttp.BasicAuth | None
+
+
 class JsonApiClient:
     """Base for vendor clients: one session, one base URL, errors mapped to :mod:`.errors`."""
 
@@ -63,17 +72,37 @@ class JsonApiClient:
         method: str,
         path: str,
         *,
-        params: Mapping[str, str | int] | None = None,
         headers: Mapping[str, str] | None = None,
-        json_body: Any = None,
-        data: Any = None,
-        auth: aiohttp.BasicAuth | None = None,
         allow_empty: bool = False,
+        **request: Unpack[RequestOptions],
     ) -> Any:
         """Make one request and return the decoded JSON body.
 
         ``allow_empty``: an empty 200 body returns None instead of raising.
         """
+        raw, _ = await self._request_bytes(
+            method, path, headers={"Accept": "application/json", **(headers or {})}, **request
+        )
+        body = raw.decode("utf-8", errors="replace")
+        if not body.strip():
+            if allow_empty:
+                return None
+            raise ApiResponseError(f"Empty response from {path}")
+        try:
+            return json.loads(body)
+        except ValueError as err:
+            raise ApiResponseError(f"Malformed JSON from {path}") from err
+
+    async def _request_bytes(
+        self,
+        method: str,
+        path: str,
+        *,
+        headers: Mapping[str, str] | None = None,
+        **request: Unpack[RequestOptions],
+    ) -> tuple[bytes, str]:
+        """Make one request; return the body as bytes and its content type (binary answers
+        such as protobuf). HTTP errors raise as for JSON."""
         url = f"{self.base_url}{path}"
         self.request_count += 1
         _LOGGER.debug("%s %s", method, url)
@@ -81,14 +110,14 @@ class JsonApiClient:
             async with self._session.request(
                 method,
                 url,
-                params=params,
-                headers={"Accept": "application/json", **(headers or {})},
-                json=json_body,
-                data=data,
-                auth=auth,
+                params=request.get("params"),
+                headers=dict(headers or {}),
+                json=request.get("json_body"),
+                data=request.get("data"),
+                auth=request.get("auth"),
                 timeout=self._timeout,
             ) as resp:
-                body = await resp.text()
+                body = await resp.read()
                 status = resp.status
                 content_type = resp.headers.get("Content-Type", "")
                 retry_after = resp.headers.get("Retry-After")
@@ -100,15 +129,9 @@ class JsonApiClient:
             raise
 
         if status >= 400:
-            self._raise_for_status(status, body, content_type, retry_after)
-        if not body.strip():
-            if allow_empty:
-                return None
-            raise ApiResponseError(f"Empty response from {path}")
-        try:
-            return json.loads(body)
-        except ValueError as err:
-            raise ApiResponseError(f"Malformed JSON from {path}") from err
+            text = body.decode("utf-8", errors="replace")
+            self._raise_for_status(status, text, content_type, retry_after)
+        return body, content_type
 
     def _raise_for_status(
         self, status: int, body: str, content_type: str, retry_after: str | None

@@ -56,6 +56,24 @@ def advanced_data(user_input: Mapping[str, Any]) -> dict[str, Any]:
     return {CONF_ADVANCED: {CONF_BASE_URL: url}} if url else {}
 
 
+def with_choices(schema: vol.Schema, choices: Mapping[str, Mapping[str, str]]) -> vol.Schema:
+    """``schema`` with the given options in its select fields (typed-in values stay allowed
+    where the field allows them)."""
+    if not choices:
+        return schema
+    fields: dict[Any, Any] = {}
+    for key, value in schema.schema.items():
+        known = choices.get(str(getattr(key, "schema", key)))
+        if known is not None and isinstance(value, selector.SelectSelector):
+            options = [
+                selector.SelectOptionDict(value=v, label=label) for v, label in known.items()
+            ]
+            fields[key] = selector.SelectSelector({**value.config, "options": options})
+        else:
+            fields[key] = value
+    return vol.Schema(fields)
+
+
 def secret_selector() -> selector.TextSelector:
     """A password-style text field (passwords, API keys, tokens)."""
     return selector.TextSelector(
@@ -253,6 +271,11 @@ class Source[DataT](ABC):
     def validate_options(cls, user_input: dict[str, Any]) -> dict[str, Any]:
         """Check and normalise submitted options; raise FlowError for the form to show again."""
         return user_input
+
+    def option_choices(self) -> Mapping[str, Mapping[str, str]]:
+        """What the running source knows to offer in its options' select fields:
+        field -> {value: label} (the account's plants by name, say)."""
+        return {}
 
     # --- runtime -----------------------------------------------------------------------
     @property
