@@ -49,6 +49,27 @@ on errors (token `"100"`, foreign plant `"3"`, bad body `"2"`):
 Both are empty (just the date) before `COMMISSIONED` and in the future. Needs `argon2-cffi`
 (the integration's own requirement) to check Argon2id logins.
 
+S-Miles Home accounts (`Scheme.HOME_C`, the `login_c` one) are refused by the installer data
+endpoints with `{"status": "1", "message": HOME_ONLY_MESSAGE, "data": null}`: HTTP 200 on
+`station/find`, `select_device_of_tree`, `count_station_real_data` and `micro/data/count_by_day`,
+HTTP 403 (same body) on `station/select_by_page`, so both refusal shapes real clients report are
+emulated. The real cloud serves those accounts on `_c` twins under `/pvmc/api/0/`, which answer
+a token of any account (installer ones too), each a transform of its installer twin's answer:
+
+* `station/select_by_page_c` `{"page", "page_size"}`: list items with the plant id under `sid`
+  (no `id`), see `home_station_json`;
+* `station/find_c` `{"sid"}`: the full station under `sid`, without `latitude`, `longitude` and
+  `local_time`, `timezone` cut to `{"tz_name", "name"}`;
+* `station/select_device_c` `{"sid"}`: the device tree nested under `devices`, without
+  `model_no`, `soft_ver` and `hard_ver`; firmware as `extend_data.soft_num` (an int,
+  `V01.00.11` -> 10011), see `home_device_tree_json`;
+* `station_data/count_station_real_data_c` `{"sid"}` and `micro_data/count_by_day_c`: exactly
+  their installer twins' answers (the latter raw protobuf).
+
+The history endpoints (`stat_g_a`, `count_power_by_day`) keep answering Home accounts: no `_c`
+twin of them is publicly known, so the sandbox does not invent one (UNVERIFIED whether the real
+cloud refuses them to Home accounts).
+
 Ground truth: `plant_power`, `inverters_at`, `day_energy`, `today_energy`, `flow_at`;
 for the charts `inverter_power`, `inverter_temperature`, `inverter_grid_voltage`,
 `inverter_grid_frequency`, `inverter_today_energy`, `micro_chart_labels`, `hour_energy`,
@@ -61,7 +82,7 @@ from array import array
 import asyncio
 import base64
 from bisect import bisect_left
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
@@ -93,6 +114,7 @@ COMMISSIONED: Final = date(2025, 10, 1)
 """Every plant's first day: history and lifetime counters start here (over a year back)."""
 
 SESSION_ERROR: Final = "token verify error."
+HOME_ONLY_MESSAGE: Final = "This account can only be used for logging in to the S-Miles Home app."
 LOCKED_MESSAGE: Final = "Too many failed attempts, the account is locked. Try again in 30 min."
 _SECRET: Final = b"energy-hub-hoymiles-sandbox"
 
@@ -780,6 +802,45 @@ def station_json(plant_id: int, now: datetime, *, full: bool) -> JSONObject:
     }
 
 
+_HOME_STATION_DROPPED: Final = frozenset({"id", "latitude", "longitude", "local_time"})
+_HOME_NODE_DROPPED: Final = frozenset({"model_no", "soft_ver", "hard_ver", "children"})
+
+
+def home_station_json(station: JSONObject) -> JSONObject:
+    """A `station_json` (summary or full) as the S-Miles Home endpoints (`select_by_page_c`,
+    `find_c`) show it: the plant id under `sid`, no `latitude`/`longitude`/`local_time`, the
+    `timezone` cut to `{"tz_name", "name"}`."""
+    home: JSONObject = {"sid": station["id"]}
+    home |= {key: value for key, value in station.items() if key not in _HOME_STATION_DROPPED}
+    zone = station.get("timezone")
+    if isinstance(zone, dict):
+        home["timezone"] = {"tz_name": zone["tz_name"], "name": zone["name"]}
+    return home
+
+
+def soft_num(version: str) -> int:
+    """A `soft_ver` as the S-Miles Home `soft_num`: `V01.00.11` -> 10011."""
+    major, minor, patch = (int(part) for part in version.removeprefix("V").split("."))
+    return major * 10_000 + minor * 100 + patch
+
+
+def home_device_tree_json(tree: list[JSONObject]) -> list[JSONObject]:
+    """A `device_tree_json` as `select_device_c` shows it: each node's children under `devices`,
+    no `model_no`/`soft_ver`/`hard_ver`, the firmware as `extend_data.soft_num` (nodes with a
+    version only); ids, serials, `type`, `dtu_sn` and `warn_data` unchanged."""
+
+    def node(installer: JSONObject) -> JSONObject:
+        home = {key: value for key, value in installer.items() if key not in _HOME_NODE_DROPPED}
+        extend = dict(installer["extend_data"])
+        if installer["soft_ver"]:
+            extend["soft_num"] = soft_num(installer["soft_ver"])
+        home["extend_data"] = extend
+        home["devices"] = [node(child) for child in installer["children"]]
+        return home
+
+    return [node(root) for root in tree]
+
+
 def history_json(plant_id: int, month: date, now: datetime) -> JSONObject:
     """`stat_g_a` month mode: a day item for each day of `month` up to today."""
     today = to_local(published_slot(now)).date()
@@ -1200,6 +1261,7 @@ async def _body(request: web.Request) -> JSONObject | None:
 
 
 _PARAMETER_ERROR: Final = ("2", "Parameter error.")
+type _Handler = Callable[[web.Request], Awaitable[web.Response]]
 
 
 class _Handlers:
@@ -1318,25 +1380,48 @@ class _Handlers:
             return None, body, _fail("3", "No Permission.")
         return station, body, None
 
-    async def stations(self, request: web.Request) -> web.Response:
+    def installer_only(self, handler: _Handler, *, http_status: int = 200) -> _Handler:
+        """`handler` for installer accounts; a live S-Miles Home token gets the Home-only
+        refusal (status "1") with `http_status`. A dead token is left to `handler` ("100")."""
+
+        async def guarded(request: web.Request) -> web.Response:
+            account = self._sandbox.user_for_token(request.headers.get("Authorization"))
+            if account is not None and account.scheme is Scheme.HOME_C:
+                refusal = {"status": "1", "message": HOME_ONLY_MESSAGE, "data": None}
+                return json_response(refusal, status=http_status)
+            return await handler(request)
+
+        return guarded
+
+    async def _page(self, request: web.Request) -> tuple[JSONObject | None, web.Response | None]:
+        """`select_by_page`'s data in the installer shape, or the refusal."""
         account = self._sandbox.user_for_token(request.headers.get("Authorization"))
         if account is None:
-            return json_response({"status": "100", "data": "", "message": SESSION_ERROR})
+            return None, json_response({"status": "100", "data": "", "message": SESSION_ERROR})
         body = await _body(request)
         if body is None:
-            return _fail(*_PARAMETER_ERROR)
+            return None, _fail(*_PARAMETER_ERROR)
         page = body.get("page", body.get("page_num", 1))
         size = body.get("page_size", 20)
         if type(page) is not int or type(size) is not int or page < 1 or size < 1:
-            return _fail(*_PARAMETER_ERROR)
+            return None, _fail(*_PARAMETER_ERROR)
         now = self._now()
         ids = account.stations[(page - 1) * size : page * size]
-        return _ok(
-            {
-                "list": [station_json(sid, now, full=False) for sid in ids],
-                "total": len(account.stations),
-            }
-        )
+        items = [station_json(sid, now, full=False) for sid in ids]
+        return {"list": items, "total": len(account.stations)}, None
+
+    async def stations(self, request: web.Request) -> web.Response:
+        data, refusal = await self._page(request)
+        if refusal is not None or data is None:
+            return refusal or _fail(*_PARAMETER_ERROR)
+        return _ok(data)
+
+    async def stations_home(self, request: web.Request) -> web.Response:
+        """`select_by_page_c`: the list items under `sid`."""
+        data, refusal = await self._page(request)
+        if refusal is not None or data is None:
+            return refusal or _fail(*_PARAMETER_ERROR)
+        return _ok(data | {"list": [home_station_json(item) for item in data["list"]]})
 
     async def station_find(self, request: web.Request) -> web.Response:
         station, _, refusal = await self._station(request, "id")
@@ -1344,11 +1429,25 @@ class _Handlers:
             return refusal or _fail(*_PARAMETER_ERROR)
         return _ok(station_json(station, self._now(), full=True))
 
+    async def station_find_home(self, request: web.Request) -> web.Response:
+        """`find_c` `{"sid"}`."""
+        station, _, refusal = await self._station(request, "sid")
+        if refusal is not None or station is None:
+            return refusal or _fail(*_PARAMETER_ERROR)
+        return _ok(home_station_json(station_json(station, self._now(), full=True)))
+
     async def device_tree(self, request: web.Request) -> web.Response:
         station, _, refusal = await self._station(request, "id")
         if refusal is not None or station is None:
             return refusal or _fail(*_PARAMETER_ERROR)
         return _ok(device_tree_json(station, self._now()))
+
+    async def device_tree_home(self, request: web.Request) -> web.Response:
+        """`select_device_c` `{"sid"}`."""
+        station, _, refusal = await self._station(request, "sid")
+        if refusal is not None or station is None:
+            return refusal or _fail(*_PARAMETER_ERROR)
+        return _ok(home_device_tree_json(device_tree_json(station, self._now())))
 
     async def realtime(self, request: web.Request) -> web.Response:
         station, _, refusal = await self._station(request, "sid")
@@ -1419,6 +1518,7 @@ def add_routes(app: web.Application, state: SandboxState) -> None:
     sandbox = HoymilesSandbox(state)
     app[SANDBOX_KEY] = sandbox
     handlers = _Handlers(sandbox)
+    installer = handlers.installer_only
     app.router.add_routes(
         [
             web.post("/iam/pub/0/c/region_c", handlers.region),
@@ -1426,12 +1526,24 @@ def add_routes(app: web.Application, state: SandboxState) -> None:
             web.post("/iam/pub/3/auth/login", handlers.login_v3),
             web.post("/iam/pub/0/c/login_c", handlers.login_home),
             web.post("/iam/pub/0/auth/login", handlers.login_v0),
-            web.post("/pvm/api/0/station/select_by_page", handlers.stations),
-            web.post("/pvm/api/0/station/find", handlers.station_find),
-            web.post("/pvm/api/0/station/select_device_of_tree", handlers.device_tree),
-            web.post("/pvm-data/api/0/station/data/count_station_real_data", handlers.realtime),
+            web.post(
+                "/pvm/api/0/station/select_by_page",
+                installer(handlers.stations, http_status=403),
+            ),
+            web.post("/pvm/api/0/station/find", installer(handlers.station_find)),
+            web.post("/pvm/api/0/station/select_device_of_tree", installer(handlers.device_tree)),
+            web.post(
+                "/pvm-data/api/0/station/data/count_station_real_data",
+                installer(handlers.realtime),
+            ),
             web.post("/pvm-data/api/0/station/data_fd/stat_g_a", handlers.energy_stats),
-            web.post("/pvm-data/api/0/micro/data/count_by_day", handlers.micro_chart),
+            web.post("/pvm-data/api/0/micro/data/count_by_day", installer(handlers.micro_chart)),
             web.post("/pvm-data/api/0/station/data/count_power_by_day", handlers.power_chart),
+            # S-Miles Home twins: any account's token
+            web.post("/pvmc/api/0/station/select_by_page_c", handlers.stations_home),
+            web.post("/pvmc/api/0/station/find_c", handlers.station_find_home),
+            web.post("/pvmc/api/0/station/select_device_c", handlers.device_tree_home),
+            web.post("/pvmc/api/0/station_data/count_station_real_data_c", handlers.realtime),
+            web.post("/pvmc/api/0/micro_data/count_by_day_c", handlers.micro_chart),
         ]
     )

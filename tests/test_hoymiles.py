@@ -296,6 +296,8 @@ async def test_plants_devices_and_values(hass: HomeAssistant, hoymiles: Sandbox)
         assert _value(hass, f"{device}:pv_energy_today") == pytest.approx(
             sb.inverter_today_energy(1001, state.id, now) / 1000, abs=1e-5
         )
+        # Counted from today on: the cloud keeps no lifetime figure per microinverter.
+        assert _value(hass, f"{device}:pv_energy") == _value(hass, f"{device}:pv_energy_today")
         # Temperature: a diagnostic sensor, off until the user turns it on.
         temperature = er.async_get(hass).async_get(_entity(hass, f"{device}:inverter_temperature"))
         assert temperature is not None
@@ -392,6 +394,42 @@ async def test_micro_chart_gaps(
     assert config.state is ConfigEntryState.LOADED
 
 
+async def test_chart_failure_keeps_the_plant(
+    hass: HomeAssistant,
+    hoymiles: Sandbox,
+    freezer: FrozenDateTimeFactory,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The chart endpoint failing: the plant's values stay, the microinverters have no power
+    value, the chart is asked for at its own pace (not each update) and recovers."""
+    chart = sb.micro_chart
+
+    def broken(*args: Any, **kwargs: Any) -> bytes:
+        raise RuntimeError("chart store down")  # the sandbox answers HTTP 500
+
+    monkeypatch.setattr(sb, "micro_chart", broken)
+    config = await _setup(hass, entry(["1001"]))
+    assert config.state is ConfigEntryState.LOADED
+    device = f"device_{sb.PLANTS[1001].inverters[0].id}"
+    assert _value(hass, "plant_1001:pv_power") > 0
+    assert _state(hass, f"{device}:pv_power") == STATE_UNAVAILABLE
+    await hoymiles.delete("/_admin/requests")
+    for _ in range(3):  # an upload each, the third 18 minutes after the failed chart
+        await _advance(hass, freezer, dt_util.utcnow() + timedelta(minutes=6))
+        assert _value(hass, "plant_1001:pv_power") > 0
+    paths = await _paths(hoymiles)
+    assert paths["/pvm-data/api/0/station/data/count_station_real_data"] == 3
+    assert paths["/pvm-data/api/0/micro/data/count_by_day"] == 1  # one in 15 minutes
+
+    monkeypatch.setattr(sb, "micro_chart", chart)
+    await _advance(hass, freezer, dt_util.utcnow() + timedelta(minutes=16))
+    now = dt_util.utcnow()
+    inverter = sb.PLANTS[1001].inverters[0].id
+    assert _value(hass, f"{device}:pv_power") == pytest.approx(
+        sb.inverter_power(1001, inverter, sb.published_slot(now)), abs=0.05
+    )
+
+
 async def test_persist_and_restore(hass: HomeAssistant) -> None:
     """Counters survive a restart; odd stored values are dropped."""
     source = HoymilesSource(
@@ -433,27 +471,28 @@ async def test_dynamic_devices(
         return nodes
 
     monkeypatch.setattr(sb, "device_tree_json", without)
-    await _advance(hass, freezer, dt_util.utcnow() + timedelta(minutes=31))
+    await _advance(hass, freezer, dt_util.utcnow() + timedelta(minutes=61))
     assert _device(hass, config, f"device_{gone}") is None
     assert _entity(hass, f"device_{gone}:device_status") is None
     assert config.state is ConfigEntryState.LOADED
 
     # An empty answer (a glitch) removes nothing.
     monkeypatch.setattr(sb, "device_tree_json", lambda plant_id, now: [])
-    await _advance(hass, freezer, dt_util.utcnow() + timedelta(minutes=31))
+    await _advance(hass, freezer, dt_util.utcnow() + timedelta(minutes=61))
     assert _device(hass, config, "device_1001001") is not None
 
     monkeypatch.setattr(sb, "device_tree_json", tree)
-    await _advance(hass, freezer, dt_util.utcnow() + timedelta(minutes=31))
+    await _advance(hass, freezer, dt_util.utcnow() + timedelta(minutes=61))
     device = _device(hass, config, f"device_{gone}")
     assert device is not None
     assert _state(hass, f"device_{gone}:device_status") in {"online", "offline"}
     assert not await async_remove_config_entry_device(hass, config, device)
     monkeypatch.setattr(sb, "device_tree_json", without)
-    await _advance(hass, freezer, dt_util.utcnow() + timedelta(minutes=31))
+    await _advance(hass, freezer, dt_util.utcnow() + timedelta(minutes=61))
     assert await async_remove_config_entry_device(hass, config, device)
 
 
+@pytest.mark.parametrize("start", [datetime(2026, 6, 6, 6, 1, tzinfo=UTC)])
 async def test_plants_added_and_removed(
     recorder_mock: Any,
     hass: HomeAssistant,
@@ -461,39 +500,50 @@ async def test_plants_added_and_removed(
     freezer: FrozenDateTimeFactory,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """Showing all plants: one added to the account later appears within the hour with its
-    devices, entities and history, no reload; one removed from the account goes."""
+    """Showing all plants: one added to the account later appears at the next plant-list read
+    (6 hours at most) with its devices, entities and its own history, no reload, and without
+    asking again for the other plants' history; one removed from the account goes."""
     account = sb.ACCOUNTS[USER]
     monkeypatch.setitem(sb.ACCOUNTS, USER, dataclasses.replace(account, stations=(1001, 1003)))
-    config = await _setup(hass, entry([], history_days=3))
+    config = await _setup(hass, entry([], history_days=30))
     assert _device(hass, config, "plant_1002") is None
     await async_wait_recording_done(hass)
 
     monkeypatch.setitem(sb.ACCOUNTS, USER, account)
-    await _advance(hass, freezer, dt_util.utcnow() + timedelta(minutes=61))
+    await hoymiles.delete("/_admin/requests")
+    await _advance(hass, freezer, dt_util.utcnow() + timedelta(hours=6, minutes=1))
     await async_wait_recording_done(hass)
     assert config.state is ConfigEntryState.LOADED
     plant = _device(hass, config, "plant_1002")
     assert plant is not None
     assert plant.name == "Hoymiles Barn Roof"
-    assert _value(hass, "plant_1002:pv_power") > 0
+    now = dt_util.utcnow()
+    assert _value(hass, "plant_1002:pv_power") == pytest.approx(
+        sb.plant_power(1002, sb.published_slot(now)), abs=0.05
+    )
     inverter = sb.PLANTS[1002].inverters[0]
     assert _state(hass, f"device_{inverter.id}:device_status") == "online"
     stat_id = "energy_hub:hoymiles_1002_pv_energy"
     rows = await get_instance(hass).async_add_executor_job(
         statistics_during_period,
         hass,
-        dt_util.utcnow() - timedelta(days=2),
+        now - timedelta(days=31),
         None,
         {stat_id},
         "hour",
         None,
         {"state"},
     )
-    assert rows[stat_id]
+    assert len(rows[stat_id]) == 29 * 24  # the complete days of the 30-day horizon
+    for row in rows[stat_id]:
+        start = datetime.fromtimestamp(row["start"], UTC)
+        assert row["state"] == pytest.approx(sb.hour_energy(1002, start) / 1000, abs=1e-5)
+    paths = await _paths(hoymiles)
+    # The new plant's 29 days; the others only their rewrite week (7 or 8 days each).
+    assert 29 < paths["/pvm-data/api/0/station/data/count_power_by_day"] <= 29 + 2 * 8
 
     monkeypatch.setitem(sb.ACCOUNTS, USER, dataclasses.replace(account, stations=(1002,)))
-    await _advance(hass, freezer, dt_util.utcnow() + timedelta(minutes=61))
+    await _advance(hass, freezer, dt_util.utcnow() + timedelta(hours=6, minutes=1))
     assert _device(hass, config, "plant_1001") is None
     assert _device(hass, config, f"device_{sb.PLANTS[1001].inverters[0].id}") is None
     assert _entity(hass, "plant_1003:battery_soc") is None
@@ -505,7 +555,8 @@ async def test_simulated_day(
     hass: HomeAssistant, hoymiles: Sandbox, freezer: FrozenDateTimeFactory, start: datetime
 ) -> None:
     """A day of every plant at the 2-minute interval: dusk, local midnight, dawn; counters
-    never go back, today resets at midnight only; at most 400 requests a plant, 4 logins."""
+    never go back (the microinverters' too), today resets at midnight only; at most 400
+    requests a plant, 4 logins."""
     config = await _setup(hass, entry(["1001", "1002", "1003"], scan_interval=2))
     await hoymiles.delete("/_admin/requests")
     logins = sb.sandbox_of(hoymiles.server.app).logins
@@ -523,6 +574,7 @@ async def test_simulated_day(
             "plant_1001:pv_energy",
             "plant_1002:pv_energy",
             "plant_1003:battery_charged_energy",
+            f"{micro}:pv_energy",
         ):
             value = _value(hass, key)
             assert value >= totals.get(key, 0.0), (now, key)
@@ -542,18 +594,23 @@ async def test_simulated_day(
             if value < previous:
                 assert before < midnight <= when, (when, value, previous)
     assert max(value for _, value in micro_seen) > 1  # kWh: a sunny June day
+    # The microinverter's counter: the first afternoon, then the next morning on top.
+    assert totals[f"{micro}:pv_energy"] == pytest.approx(
+        max(value for when, value in micro_seen if when < midnight) + micro_seen[-1][1], abs=1e-5
+    )
     # The held value is the latest upload asked for (at most one upload behind).
     held = _value(hass, "plant_1001:pv_energy_today")
     assert sb.today_energy(1001, now - timedelta(minutes=6)) / 1000 - 0.01 <= held
     assert held <= sb.today_energy(1001, now) / 1000 + 0.01
     paths = await _paths(hoymiles)
     requests = sum(paths.values())
-    assert requests <= 3 * 400 + 2 * 230, paths
-    # One realtime answer per 5-minute upload, one device tree per half hour, per plant.
+    assert requests <= 3 * 400, paths  # the budget: 400 a plant
+    # One realtime answer per 5-minute upload, one device tree an hour, per plant.
     assert paths["/pvm-data/api/0/station/data/count_station_real_data"] <= 3 * 290
-    assert paths["/pvm/api/0/station/select_device_of_tree"] <= 3 * 50
-    # The microinverters' chart after each upload while the sun is up (two micro plants).
-    assert paths["/pvm-data/api/0/micro/data/count_by_day"] <= 2 * 230
+    assert paths["/pvm/api/0/station/select_device_of_tree"] <= 3 * 25
+    # The microinverters' chart every 15 minutes while the sun is up (two micro plants).
+    assert paths["/pvm-data/api/0/micro/data/count_by_day"] <= 2 * 75
+    assert paths["/pvm/api/0/station/select_by_page"] <= 5
     assert sb.sandbox_of(hoymiles.server.app).logins - logins <= 4
     assert config.state is ConfigEntryState.LOADED
 
@@ -608,15 +665,17 @@ async def test_statistics(
     assert config.runtime_data.history_written
 
 
+@pytest.mark.parametrize("answer", [b"", b"\x0a\x05ab"], ids=["empty", "unreadable"])
 async def test_statistics_without_curves(
     recorder_mock: Any,
     hass: HomeAssistant,
     hoymiles: Sandbox,
     monkeypatch: pytest.MonkeyPatch,
+    answer: bytes,
 ) -> None:
-    """A day the cloud has no power curve for: its energy goes into the hour of its local
-    midnight, every other hour 0; the day total stays exact."""
-    monkeypatch.setattr(sb, "power_chart", lambda plant, day, now: b"")
+    """A day whose power curve is empty or unreadable: its energy goes into the hour of its
+    local midnight, every other hour 0; the day total stays exact."""
+    monkeypatch.setattr(sb, "power_chart", lambda plant, day, now: answer)
     await _setup(hass, entry(["1001"], history_days=3))
     await async_wait_recording_done(hass)
     stat_id = "energy_hub:hoymiles_1001_pv_energy"
@@ -636,3 +695,40 @@ async def test_statistics_without_curves(
         start = datetime.fromtimestamp(row["start"], UTC).astimezone(AMSTERDAM)
         expected = sb.day_energy(1001, start.date()) / 1000 if start.hour == 0 else 0.0
         assert row["state"] == pytest.approx(expected, abs=1e-6)
+
+
+async def test_smiles_home_account(hass: HomeAssistant, hoymiles: Sandbox) -> None:
+    """An S-Miles Home account, refused on the installer endpoints, is served on the app's
+    `_c` endpoints: the same devices and values; history stays on the installer paths."""
+    home = "home@energy-hub.example"
+    config = await _setup(
+        hass,
+        MockConfigEntry(
+            domain=DOMAIN,
+            title=f"Hoymiles {home}",
+            unique_id=f"hoymiles_{home}",
+            data={"source": "hoymiles", "username": home, "password": sb.PASSWORD},
+            options={"plants": [], "scan_interval": 5, "history_days": 1},
+        ),
+    )
+    assert config.state is ConfigEntryState.LOADED
+    flow = sb.flow_at(sb.published_slot(dt_util.utcnow()))
+    soc = er.async_get(hass).async_get_entity_id(
+        "sensor", DOMAIN, f"hoymiles_{home}:plant_1003:battery_soc"
+    )
+    assert soc is not None
+    state = hass.states.get(soc)
+    assert state is not None
+    assert float(state.state) == pytest.approx(flow.soc, abs=0.1)
+    battery = dr.async_get(hass).async_get_device_by_identifier(
+        (DOMAIN, f"hoymiles_{home}:device_{sb.BATTERY_ID}"), config.entry_id
+    )
+    assert battery is not None
+    assert battery.serial_number == sb.BATTERY_SERIAL
+    paths = await _paths(hoymiles)
+    assert paths["/pvm/api/0/station/select_by_page"] == 1  # refused once, then never again
+    assert paths["/pvmc/api/0/station/select_by_page_c"] == 1
+    assert paths["/pvmc/api/0/station/find_c"] == 1
+    assert paths["/pvmc/api/0/station/select_device_c"] == 1
+    assert paths["/pvmc/api/0/station_data/count_station_real_data_c"] == 1
+    assert "/pvm-data/api/0/station/data/count_station_real_data" not in paths

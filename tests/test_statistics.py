@@ -17,7 +17,7 @@ from pytest_homeassistant_custom_component.components.recorder.common import (
     async_wait_recording_done,
 )
 
-from custom_components.energy_hub.sources.base import HistorySeries, StatisticSpec
+from custom_components.energy_hub.sources.base import HistorySeries, Source, StatisticSpec
 from custom_components.energy_hub.statistics import (
     async_sum_before,
     async_update_statistics,
@@ -34,6 +34,8 @@ class FakeSource:
     """Hourly history the test controls; records what was asked for."""
 
     history_horizon = timedelta(days=30)
+    #: The base class's: one fetch from the earliest statistic's start.
+    async_history_from = Source.async_history_from
 
     def __init__(self) -> None:
         self.values: dict[datetime, float] = {}

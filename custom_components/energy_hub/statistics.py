@@ -149,14 +149,16 @@ async def async_update_statistics(
     if not specs:
         return {}
     horizon = floor_hour(now - source.history_horizon)
-    if rebuild_from is not None:
-        since = max(floor_hour(rebuild_from), horizon)
-    else:
-        stored = [await async_last_stored(hass, statistic_id(spec)) for spec in specs]
-        starts = [max(last.start + HOUR - REWRITE, horizon) if last else horizon for last in stored]
-        since = min(starts)
+    starts: dict[str, datetime] = {}
+    for spec in specs:
+        if rebuild_from is not None:
+            starts[spec.key] = max(floor_hour(rebuild_from), horizon)
+        else:
+            last = await async_last_stored(hass, statistic_id(spec))
+            starts[spec.key] = max(last.start + HOUR - REWRITE, horizon) if last else horizon
     written: dict[str, int] = {}
-    async for one in source.async_history(data, since, now):
+    async for one in source.async_history_from(data, starts, now):
+        since = starts.get(one.spec.key, min(starts.values()))
         kept = HistorySeries(
             spec=one.spec, hours={h: v for h, v in one.hours.items() if h >= since}
         )

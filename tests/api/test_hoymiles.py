@@ -22,23 +22,30 @@ from custom_components.energy_hub.api.hoymiles import (
     DEFAULT_REGION_URL,
     LOGIN_ORDER,
     PATH_DEVICE_TREE,
+    PATH_DEVICE_TREE_HOME,
     PATH_ENERGY_STATS,
     PATH_LOGIN_HOME,
     PATH_LOGIN_V0,
     PATH_LOGIN_V3,
     PATH_MICRO_CHART,
+    PATH_MICRO_CHART_HOME,
     PATH_POWER_BY_DAY,
     PATH_PRE_INSP,
     PATH_REALTIME,
+    PATH_REALTIME_HOME,
     PATH_REGION,
     PATH_STATION_FIND,
+    PATH_STATION_FIND_HOME,
     PATH_STATIONS,
+    PATH_STATIONS_HOME,
     QUOTA_POWER,
     QUOTA_TEMPERATURE,
+    DataProfile,
     DeviceKind,
     HoymilesAccountLockedError,
     HoymilesClient,
     HoymilesCurve,
+    HoymilesHomeOnlyError,
     LoginVariant,
     argon2id_hex,
     md5_hex,
@@ -825,6 +832,16 @@ def test_power_curve_hours_and_clock_change() -> None:
     its span covers; the autumn day's repeated hour is told apart by its order."""
     labels = ["00:00", "01:00", "02:00", "02:30", "02:00", "02:15", "03:00"]
     values = [0.0, 0.0, 400.0, 800.0, 100.0, 200.0, 40.0]
+    # The sandbox's night shape: the repeated hour's label right after itself.
+    night = parse_power_curve(
+        b"".join(_field(1, label.encode()) for label in ["01:00", "02:00", "02:00", "03:00"])
+        + _field(3, b"2026-10-25"),
+        date(2026, 10, 25),
+        "Europe/Amsterdam",
+    )
+    assert night.times == tuple(
+        datetime(2026, 10, 24, 23, 0, tzinfo=UTC) + timedelta(hours=n) for n in range(4)
+    )
     raw = (
         b"".join(_field(1, label.encode()) for label in labels)
         + _field(2, _field(1, b"grid_power") + _field(2, _floats(values)))
@@ -852,14 +869,37 @@ def test_curve_span_across_an_hour() -> None:
     """A point whose span crosses the hour is shared between both hours."""
     start = datetime(2026, 6, 6, 9, 50, tzinfo=UTC)
     times = (start, start + timedelta(minutes=20))
-    assert point_spans(times) == (900.0, 900.0)  # the chart's step, at most 15 minutes
-    curve = HoymilesCurve(times=times, values=(600.0, None), spans=point_spans(times))
+    step = timedelta(minutes=5)
+    assert point_spans(times, step) == (900.0, 900.0)  # the chart's step, at most 15 minutes
+    curve = HoymilesCurve(times=times, values=(600.0, None), spans=point_spans(times, step))
     hours = curve.hourly_energy_wh()
     assert hours == {
         datetime(2026, 6, 6, 9, tzinfo=UTC): pytest.approx(600 * 10 / 60),
         datetime(2026, 6, 6, 10, tzinfo=UTC): pytest.approx(600 * 5 / 60),
     }
-    assert HoymilesCurve(times=(), values=(), spans=point_spans(())).last is None
+    assert HoymilesCurve(times=(), values=(), spans=()).last is None
+
+
+def test_point_spans() -> None:
+    """The chart's most common gap is its step: a stray label shares its slot instead of
+    shrinking the day, a gap (missed uploads) is not filled, a single point is one default
+    step."""
+    start = datetime(2026, 6, 6, 10, 0, tzinfo=UTC)
+    minutes = [0, 5, 10, 15, 16, 20, 25, 40, 45]
+    times = [start + timedelta(minutes=m) for m in minutes]
+    assert point_spans(times, timedelta(minutes=5)) == (
+        300.0,
+        300.0,
+        300.0,
+        60.0,  # 10:15 until the stray 10:16
+        240.0,
+        300.0,
+        300.0,  # 10:25: one step, not the 15 minutes to 10:40
+        300.0,
+        300.0,
+    )
+    assert point_spans(times[:1], timedelta(minutes=5)) == (300.0,)
+    assert point_spans([], timedelta(minutes=5)) == ()
 
 
 async def test_chart_calls(session: aiohttp.ClientSession, mocked: aioresponses, log: Log) -> None:
@@ -906,3 +946,79 @@ async def test_chart_calls(session: aiohttp.ClientSession, mocked: aioresponses,
     with pytest.raises(ApiResponseError, match="truncated"):
         await client.power_curve(1001, date(2026, 6, 6))
     assert log.paths[-4:] == [PATH_POWER_BY_DAY] * 4
+
+
+# --- S-Miles Home accounts --------------------------------------------------------------------
+
+HOME_ONLY = fail("1", "This account can only be used for logging in to the S-Miles Home app.")
+
+
+async def test_home_account_moves_to_the_app_endpoints(
+    session: aiohttp.ClientSession, mocked: aioresponses, log: Log
+) -> None:
+    """HTTP 403 on the installer station list: the `_c` endpoints from then on, the plant
+    named `sid` in their bodies; history stays on the installer paths."""
+    region_ok(mocked, log)
+    argon_login(mocked, log)
+    mocked.post(DATA + PATH_STATIONS, callback=log.reply(HOME_ONLY, status=403))
+    mocked.post(
+        DATA + PATH_STATIONS_HOME,
+        callback=log.reply(ok({"list": [{"sid": 77, "name": "Shed"}], "total": 1})),
+    )
+    mocked.post(
+        DATA + PATH_STATION_FIND_HOME,
+        callback=log.reply(ok({"sid": 77, "timezone": {"tz_name": "UTC+01"}})),
+    )
+    tree = {"id": 5, "sn": "DTU5", "type": 1, "devices": [{"id": 6, "sn": "MI6", "type": 3}]}
+    mocked.post(DATA + PATH_DEVICE_TREE_HOME, callback=log.reply(ok([tree])))
+    realtime = load_json("hoymiles/count_station_real_data.pv_only.json")
+    mocked.post(DATA + PATH_REALTIME_HOME, callback=log.reply(realtime))
+    mocked.post(DATA + PATH_ENERGY_STATS, callback=log.reply(ok({"list": []})))
+    client = HoymilesClient(session, USER, PASSWORD)
+    stations = await client.stations()
+    assert [(station.id, station.name) for station in stations] == [(77, "Shed")]
+    assert client.profile is DataProfile.HOME
+    details = await client.station_details(77)
+    assert details.id == 77
+    assert details.timezone is None  # no IANA name: the source falls back to its default
+    devices = (await client.device_tree(77)).devices
+    assert [(d.id, d.kind, d.parent_id) for d in devices] == [
+        (5, DeviceKind.DTU, None),
+        (6, DeviceKind.MICROINVERTER, 5),
+    ]
+    assert (await client.station_realtime(77)).pv_power_w == 1483.9
+    assert await client.daily_generation(77, date(2026, 6, 1), date(2026, 6, 2)) == []
+    assert log.paths[3:] == [
+        PATH_STATIONS,
+        PATH_STATIONS_HOME,
+        PATH_STATION_FIND_HOME,
+        PATH_DEVICE_TREE_HOME,
+        PATH_REALTIME_HOME,
+        PATH_ENERGY_STATS,
+    ]
+    assert log.calls[4][1] == {"page": 1, "page_size": 100}
+    assert [body for _, body, _ in log.calls[5:8]] == [{"sid": 77}] * 3
+
+
+async def test_home_refusal_by_status_and_after_the_move(
+    session: aiohttp.ClientSession, mocked: aioresponses, log: Log
+) -> None:
+    """A status naming the S-Miles Home app moves the client too (and the chart goes to its
+    `_c` twin); once there, a 403 or a refusal is an error of the call, never a re-login."""
+    region_ok(mocked, log)
+    argon_login(mocked, log)
+    mocked.post(DATA + PATH_MICRO_CHART, callback=log.reply(HOME_ONLY))
+    mocked.post(DATA + PATH_MICRO_CHART_HOME, callback=log.reply(ok(None)))
+    client = HoymilesClient(session, USER, PASSWORD)
+    assert (await client.micro_day(77, date(2026, 6, 6), [6])).series == {}
+    assert client.profile is DataProfile.HOME
+    assert log.paths[-2:] == [PATH_MICRO_CHART, PATH_MICRO_CHART_HOME]
+    assert log.calls[-1][1]["sid"] == 77
+
+    mocked.post(DATA + PATH_REALTIME_HOME, callback=log.reply(HOME_ONLY, status=403))
+    with pytest.raises(ApiResponseError, match="403"):
+        await client.station_realtime(77)
+    mocked.post(DATA + PATH_POWER_BY_DAY, callback=log.reply(HOME_ONLY))
+    with pytest.raises(HoymilesHomeOnlyError):
+        await client.power_curve(77, date(2026, 6, 6))
+    assert client.login_count == 1

@@ -813,3 +813,244 @@ async def test_chart_errors(client: Client) -> None:
     for path in (MICRO_CHART, POWER_CHART):
         expired = await post(client, path, good, token)
         assert expired["status"] == "100"
+
+
+# --- S-Miles Home accounts -----------------------------------------------------------------------
+
+HOME_USER = "home@energy-hub.example"
+HOME_ONLY = {
+    "status": "1",
+    "message": "This account can only be used for logging in to the S-Miles Home app.",
+    "data": None,
+}
+STATIONS = "/pvm/api/0/station/select_by_page"
+FIND = "/pvm/api/0/station/find"
+TREE = "/pvm/api/0/station/select_device_of_tree"
+REALTIME = "/pvm-data/api/0/station/data/count_station_real_data"
+HISTORY = "/pvm-data/api/0/station/data_fd/stat_g_a"
+STATIONS_C = "/pvmc/api/0/station/select_by_page_c"
+FIND_C = "/pvmc/api/0/station/find_c"
+TREE_C = "/pvmc/api/0/station/select_device_c"
+REALTIME_C = "/pvmc/api/0/station_data/count_station_real_data_c"
+MICRO_CHART_C = "/pvmc/api/0/micro_data/count_by_day_c"
+
+
+async def home_login(client: Client) -> str:
+    """The S-Miles Home login (`login_c`, dotted password hash)."""
+    body = {"user_name": HOME_USER, "password": md5_sha256(PASSWORD)}
+    answer = await post(client, "/iam/pub/0/c/login_c", body)
+    token: str = answer["data"]["token"]
+    return token
+
+
+async def post_raw(client: Client, path: str, body: Any, token: str) -> tuple[int, str, bytes]:
+    """HTTP status, content type and body bytes, whatever the status."""
+    response = await client.post(HOYMILES + path, json=body, headers={"Authorization": token})
+    return response.status, response.content_type, await response.read()
+
+
+def chart_body(plant: int) -> dict[str, Any]:
+    ids = micro_ids(plant) if plant != HYBRID else [1003_101]
+    return {"sid": plant, "date": "2026-11-23", "mi_list": ids, "quota": QUOTAS}
+
+
+async def test_home_account_refused_on_installer_endpoints(client: Client) -> None:
+    """HTTP 403 on select_by_page, status "1" (HTTP 200) on the other data endpoints; the
+    history endpoints still answer, exactly as they answer an installer account."""
+    home = await home_login(client)
+    demo = await raw_login(client)
+    response = await client.post(
+        HOYMILES + STATIONS, json={"page": 1, "page_size": 20}, headers={"Authorization": home}
+    )
+    assert (response.status, response.content_type) == (403, "application/json")
+    assert await response.json() == HOME_ONLY
+    for path, body in (
+        (FIND, {"id": HYBRID}),
+        (TREE, {"id": HYBRID}),
+        (REALTIME, {"sid": HYBRID}),
+        (MICRO_CHART, chart_body(HYBRID)),
+        (FIND, {}),  # refused whatever the body
+    ):
+        assert await post(client, path, body, home) == HOME_ONLY, path
+    assert (await post(client, STATIONS, {"page": 1, "page_size": 20}, demo))["status"] == "0"
+
+    month = {"sid": HYBRID, "mode": 2, "date": "2026-06"}
+    history = await post(client, HISTORY, month, home)
+    assert history["status"] == "0"
+    assert len(history["data"]["list"]) == 30
+    assert history == await post(client, HISTORY, month, demo)
+    day = {"sid": HYBRID, "date": "2026-06-21"}
+    chart = await post_raw(client, POWER_CHART, day, home)
+    assert chart[:2] == (200, "application/octet-stream")
+    assert chart == await post_raw(client, POWER_CHART, day, demo)
+    check_power_day(HYBRID, SOLSTICE, power_points(decode(chart[2])))
+
+    sandbox_of(client.app).expire_tokens()  # a dead Home token is a dead token, not a refusal
+    for path in (STATIONS, FIND, TREE, REALTIME, MICRO_CHART):
+        assert await post(client, path, {"sid": HYBRID, "id": HYBRID}, home) == load_json(
+            "hoymiles/error_token_verify.json"
+        )
+
+
+def installer_free(node: dict[str, Any]) -> None:
+    """A `select_device_c` node: no installer keys, children under `devices`."""
+    assert {"model_no", "soft_ver", "hard_ver", "children"}.isdisjoint(node)
+    for child in node["devices"]:
+        installer_free(child)
+
+
+def same_devices(home: list[dict[str, Any]], installer: list[dict[str, Any]]) -> None:
+    """The Home tree is the installer tree: same nodes, nesting and shared fields."""
+    assert len(home) == len(installer)
+    for mine, theirs in zip(home, installer, strict=True):
+        for key in ("id", "sn", "vc", "dtu_sn", "type", "version", "replace_num", "warn_data"):
+            assert mine[key] == theirs[key], key
+        extend = dict(theirs["extend_data"])
+        if theirs["soft_ver"]:
+            major, minor, patch = (int(p) for p in theirs["soft_ver"][1:].split("."))
+            extend["soft_num"] = major * 10_000 + minor * 100 + patch
+        assert mine["extend_data"] == extend
+        same_devices(mine["devices"], theirs["children"])
+
+
+@pytest.mark.parametrize(
+    ("user", "plants"), [(HOME_USER, [HYBRID]), (DEMO_USER, [BALCONY, BARN, HYBRID])]
+)
+async def test_home_endpoints_answer_every_account(
+    client: Client, clock: ManualClock, user: str, plants: list[int]
+) -> None:
+    """The `_c` twins answer Home and installer tokens alike: the installer answers (read with
+    the demo account at the same clock) with ids under `sid`, trees under `devices`."""
+    token = await home_login(client) if user == HOME_USER else await raw_login(client, user)
+    demo = await raw_login(client)
+
+    page = await post(client, STATIONS_C, {"page": 1, "page_size": 20}, token)
+    assert page["status"] == "0"
+    assert [item["sid"] for item in page["data"]["list"]] == plants
+    assert page["data"]["total"] == len(plants)
+    installer = {
+        item["id"]: item
+        for item in (await post(client, STATIONS, {"page": 1, "page_size": 20}, demo))["data"][
+            "list"
+        ]
+    }
+    for item in page["data"]["list"]:
+        assert "id" not in item
+        expected = {k: v for k, v in installer[item["sid"]].items() if k != "id"}
+        assert {k: v for k, v in item.items() if k != "sid"} == expected
+    if user == DEMO_USER:
+        second = await post(client, STATIONS_C, {"page": 2, "page_size": 2}, token)
+        assert (second["data"]["total"], [s["sid"] for s in second["data"]["list"]]) == (
+            3,
+            [HYBRID],
+        )
+
+    for plant in plants:
+        find = (await post(client, FIND_C, {"sid": plant}, token))["data"]
+        full = (await post(client, FIND, {"id": plant}, demo))["data"]
+        assert find["sid"] == plant
+        assert {"id", "latitude", "longitude", "local_time"}.isdisjoint(find)
+        zone = "Europe/Berlin" if plant == BARN else "Europe/Amsterdam"
+        assert find["timezone"] == {"tz_name": "UTC+01", "name": zone}
+        dropped = {"id", "latitude", "longitude", "local_time", "timezone"}
+        assert {k: v for k, v in find.items() if k not in {"sid", "timezone"}} == {
+            k: v for k, v in full.items() if k not in dropped
+        }
+        assert (find["name"], find["capacitor"]) == (full["name"], full["capacitor"])
+
+        tree = (await post(client, TREE_C, {"sid": plant}, token))["data"]
+        for node in tree:
+            installer_free(node)
+        same_devices(tree, (await post(client, TREE, {"id": plant}, demo))["data"])
+
+        for moment in (NOW, NOON):
+            clock.set(moment)
+            assert await post(client, REALTIME_C, {"sid": plant}, token) == await post(
+                client, REALTIME, {"sid": plant}, demo
+            )
+        clock.set(NOW)
+
+        chart = await post_raw(client, MICRO_CHART_C, chart_body(plant), token)
+        assert chart[:2] == (200, "application/octet-stream")
+        assert chart == await post_raw(client, MICRO_CHART, chart_body(plant), demo)
+        with_doubles = chart_body(plant) | {"pb_ver": 1, "date": "2026-06-21"}
+        assert await post_raw(client, MICRO_CHART_C, with_doubles, token) == await post_raw(
+            client, MICRO_CHART, with_doubles, demo
+        )
+
+
+async def test_home_trees_exactly(client: Client) -> None:
+    """The hybrid house through `select_device_c`: DTU -> inverter -> battery, and the meter;
+    firmware as `soft_num`, the battery (no version) without one."""
+    token = await home_login(client)
+    [dtu] = (await post(client, TREE_C, {"sid": HYBRID}, token))["data"]
+    assert (dtu["id"], dtu["sn"], dtu["type"], dtu["dtu_sn"]) == (
+        1003_001,
+        "4162A0031001",
+        1,
+        "4162A0031001",
+    )
+    assert dtu["extend_data"] == {"soft_num": 10110}
+    inverter, meter = dtu["devices"]
+    assert (inverter["id"], inverter["sn"], inverter["type"]) == (1003_101, "1HYS0031001", 6)
+    assert inverter["extend_data"] == {"status": 1, "role": 0, "soft_num": 10110}
+    assert inverter["warn_data"] == {"connect": True, "warn": False}
+    [battery] = inverter["devices"]
+    assert (battery["id"], battery["sn"], battery["type"], battery["devices"]) == (
+        1003_201,
+        "1BAT0031001",
+        10,
+        [],
+    )
+    assert battery["extend_data"] == {"bms_type": 1, "bms_capacitor": "5.0"}
+    assert (meter["id"], meter["sn"], meter["type"], meter["devices"]) == (
+        1003_301,
+        "1DDS0031001",
+        7,
+        [],
+    )
+    demo = await raw_login(client)
+    [micro_dtu] = (await post(client, TREE_C, {"sid": BALCONY}, demo))["data"]
+    assert len(micro_dtu["devices"]) == 8
+    assert all(node["type"] == 3 and node["devices"] == [] for node in micro_dtu["devices"])
+    assert micro_dtu["devices"][0]["extend_data"]["soft_num"] == 10110
+
+
+async def test_home_endpoint_errors(client: Client) -> None:
+    """Token 100, foreign plant 3, a bad `sid` as the installer twin answers it."""
+    home = await home_login(client)
+    demo = await raw_login(client)
+    dotted = await raw_login(client, "dotted@energy-hub.example")
+    plant_paths = (FIND_C, TREE_C, REALTIME_C, MICRO_CHART_C)
+    for path in plant_paths:
+        for token, sid in ((home, BALCONY), (home, 4242), (dotted, HYBRID)):
+            denied = await post(client, path, chart_body(HYBRID) | {"sid": sid}, token)
+            assert (denied["status"], denied["message"]) == ("3", "No Permission."), path
+    twins = {FIND_C: (FIND, "id"), TREE_C: (TREE, "id"), REALTIME_C: (REALTIME, "sid")}
+    for path, (twin, key) in twins.items():
+        for bad in ({}, {"sid": "1003"}, {"sid": True}):
+            refused = await post(client, path, bad, home)
+            twin_bad = {key: bad["sid"]} if bad else {}
+            assert refused == await post(client, twin, twin_bad, demo), (path, bad)
+            assert refused["status"] == "3"
+    for bad in (
+        {k: v for k, v in chart_body(BALCONY).items() if k != "sid"},
+        chart_body(BALCONY) | {"sid": "1001"},
+        chart_body(BALCONY) | {"date": "21.06.2026"},
+    ):
+        refused = await post(client, MICRO_CHART_C, bad, demo)
+        assert refused == await post(client, MICRO_CHART, bad, demo)
+        assert (refused["status"], refused["message"]) == ("2", "Parameter error.")
+    for bad_page in ({"page": 0}, {"page": "1"}, {"page_size": -1}):
+        refused = await post(client, STATIONS_C, bad_page, home)
+        assert refused == await post(client, STATIONS, bad_page, demo)
+        assert refused["status"] == "2"
+
+    sandbox_of(client.app).expire_tokens()
+    for token in (home, demo):
+        for path in (STATIONS_C, *plant_paths):
+            expired = await post(client, path, chart_body(HYBRID), token)
+            assert expired == load_json("hoymiles/error_token_verify.json"), path
+        assert await post(client, FIND_C, {"sid": HYBRID}, "nope") == load_json(
+            "hoymiles/error_token_verify.json"
+        )

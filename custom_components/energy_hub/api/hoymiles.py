@@ -24,6 +24,13 @@ the service answers ``status "100"`` (token verify error); then one silent re-lo
 retry; a second rejection is an :class:`ApiAuthError`. Argon2id hashing (32 MiB, about 0.1 s)
 runs in a worker thread, once per salt (the hash is kept for re-logins).
 
+Data endpoints. Installer ("S-Miles Cloud") accounts use ``/pvm`` and ``/pvm-data``; S-Miles
+Home app accounts are refused there (HTTP 403, or a status naming the S-Miles Home app) and
+use the ``/pvmc/..._c`` twins (:class:`DataProfile`): the first refusal moves the client to
+them for good and repeats the call. History endpoints have no known twin and stay as they are.
+Day charts (``count_by_day``, ``count_power_by_day``) answer binary protobuf, read with
+:mod:`.protobuf`; their errors come as the JSON envelope.
+
 Signs and units (every Energy Hub client): power in W, energy in Wh as the cloud gives it (field
 names say ``_w``/``_wh``/``_kwp``); battery power positive when discharging, grid power positive
 when importing. Hoymiles signs both the other way (``bms_power`` + = charging, ``grid_power``
@@ -35,6 +42,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+from collections import Counter
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
@@ -101,18 +109,51 @@ PATH_MICRO_CHART: Final = "/pvm-data/api/0/micro/data/count_by_day"
 PATH_POWER_BY_DAY: Final = "/pvm-data/api/0/station/data/count_power_by_day"
 """A day's plant power curve: protobuf ``GridPowerResponse`` (VERIFIED, one client)."""
 
+PATH_STATIONS_HOME: Final = "/pvmc/api/0/station/select_by_page_c"
+PATH_STATION_FIND_HOME: Final = "/pvmc/api/0/station/find_c"
+PATH_DEVICE_TREE_HOME: Final = "/pvmc/api/0/station/select_device_c"
+PATH_REALTIME_HOME: Final = "/pvmc/api/0/station_data/count_station_real_data_c"
+PATH_MICRO_CHART_HOME: Final = "/pvmc/api/0/micro_data/count_by_day_c"
+_HOME_ROUTES: Final[Mapping[str, tuple[str, bool]]] = {
+    PATH_STATIONS: (PATH_STATIONS_HOME, False),
+    PATH_STATION_FIND: (PATH_STATION_FIND_HOME, True),
+    PATH_DEVICE_TREE: (PATH_DEVICE_TREE_HOME, True),
+    PATH_REALTIME: (PATH_REALTIME_HOME, False),
+    PATH_MICRO_CHART: (PATH_MICRO_CHART_HOME, False),
+}
+"""S-Miles Home accounts' twins of the installer endpoints (VERIFIED in two clients), and
+whether the body names the plant ``sid`` where the installer endpoint says ``id``. No twin of
+the history endpoints is public: those stay on the installer paths."""
+
 QUOTA_POWER: Final = "MI_POWER"
 """Microinverter AC power, W."""
 QUOTA_TEMPERATURE: Final = "MI_TEMPERATURE"
 """Microinverter temperature, °C."""
-QUOTA_GRID_VOLTAGE: Final = "MI_NET_V"
-QUOTA_GRID_FREQUENCY: Final = "MI_NET_RATE"
 MAX_POINT_GAP: Final = timedelta(minutes=15)
 """A chart point stands for at most this long (the span to the next point, capped)."""
+MICRO_CHART_STEP: Final = timedelta(minutes=5)
+"""A microinverter chart's points: one per 5-minute upload."""
+POWER_CURVE_STEP: Final = timedelta(minutes=15)
+"""A plant power curve's points: one per quarter hour in daylight."""
 
 _LOCKED = re.compile(r"lock|too many|frequent|try again later", re.IGNORECASE)
 _WRONG_CLIENT = re.compile(r"app version is low|s-miles home", re.IGNORECASE)
+_HOME_ONLY = re.compile(r"s-miles home", re.IGNORECASE)
 _MINUTES = re.compile(r"(\d+)\s*min", re.IGNORECASE)
+
+
+class DataProfile(StrEnum):
+    """Which set of data endpoints an account is served on."""
+
+    INSTALLER = "installer"
+    """``/pvm`` and ``/pvm-data`` (global.hoymiles.com, S-Miles Cloud / installer accounts)."""
+    HOME = "home"
+    """``/pvmc/..._c`` (S-Miles Home app accounts, refused on the installer endpoints)."""
+
+
+class HoymilesHomeOnlyError(ApiResponseError):
+    """The installer endpoints refused an S-Miles Home account (HTTP 403, or a status with
+    "can only be used ... S-Miles Home")."""
 
 
 class LoginVariant(StrEnum):
@@ -669,7 +710,7 @@ def _label_times(day: date, labels: Sequence[str], zone: tzinfo) -> list[datetim
         except ValueError:
             out.append(None)
             continue
-        if previous is not None and clock < previous:
+        if previous is not None and clock <= previous:
             fold = 1
         previous = clock
         local = datetime.combine(day, clock, zone).replace(fold=fold)
@@ -677,12 +718,14 @@ def _label_times(day: date, labels: Sequence[str], zone: tzinfo) -> list[datetim
     return out
 
 
-def point_spans(times: Sequence[datetime]) -> tuple[float, ...]:
+def point_spans(times: Sequence[datetime], default_step: timedelta) -> tuple[float, ...]:
     """Seconds each point of a chart stands for: up to the next point, at most the chart's
-    own step (its smallest gap) and :data:`MAX_POINT_GAP`; the last point one step."""
+    own step (its most common gap; ``default_step`` for a single point) and
+    :data:`MAX_POINT_GAP`; the last point one step. A gap (missed uploads) is not filled."""
     stamps = [moment.timestamp() for moment in times]
-    gaps = [b - a for a, b in itertools.pairwise(stamps) if b > a]
-    step = min([*gaps, MAX_POINT_GAP.total_seconds()])
+    gaps = Counter(b - a for a, b in itertools.pairwise(stamps) if b > a)
+    step = gaps.most_common(1)[0][0] if gaps else default_step.total_seconds()
+    step = min(step, MAX_POINT_GAP.total_seconds())
     spans = [max(0.0, min(b - a, step)) for a, b in itertools.pairwise(stamps)]
     return (*spans, step) if stamps else ()
 
@@ -690,7 +733,9 @@ def point_spans(times: Sequence[datetime]) -> tuple[float, ...]:
 class _Axis:
     """A chart's time axis, shared by its lines: the readable labels in time order."""
 
-    def __init__(self, day: date, labels: Sequence[str], zone: tzinfo) -> None:
+    def __init__(
+        self, day: date, labels: Sequence[str], zone: tzinfo, default_step: timedelta
+    ) -> None:
         times = _label_times(day, labels, zone)
         self.size = len(labels)
         order = sorted((moment, index) for index, moment in enumerate(times) if moment is not None)
@@ -699,7 +744,7 @@ class _Axis:
         self.keep: list[int] | None = [index for _, index in order]
         if self.keep == list(range(self.size)):
             self.keep = None
-        self.spans = point_spans(self.times)
+        self.spans = point_spans(self.times, default_step)
 
     def curve(self, values: Sequence[float]) -> HoymilesCurve:
         """A line on this axis; NaN and infinities are no value, missing values too."""
@@ -732,7 +777,7 @@ def parse_micro_chart(raw: bytes, day: date, timezone: str | None) -> HoymilesMi
     chart = protobuf.decode(raw)
     labels = chart.strings(1)
     day = _chart_day(chart.string(3), day)
-    axis = _Axis(day, labels, _zone(timezone) or UTC)
+    axis = _Axis(day, labels, _zone(timezone) or UTC, MICRO_CHART_STEP)
     series: dict[int, dict[str, HoymilesCurve]] = {}
     for line in chart.messages(2):
         micro_id = line.integer(3)
@@ -753,7 +798,7 @@ def parse_power_curve(raw: bytes, day: date, timezone: str | None) -> HoymilesCu
     day = _chart_day(answer.string(3), day)
     data = answer.message(2)
     values = data.floats(2, count_hint=len(labels)) if data is not None else []
-    return _Axis(day, labels, _zone(timezone) or UTC).curve(values)
+    return _Axis(day, labels, _zone(timezone) or UTC, POWER_CURVE_STEP).curve(values)
 
 
 def _months(start: date, end: date) -> list[date]:
@@ -836,6 +881,8 @@ class HoymilesClient(JsonApiClient):
         self._lock = asyncio.Lock()
         self.login_variant: LoginVariant | None = login_variant
         """The variant that last worked (remembered and tried first)."""
+        self.profile = DataProfile.INSTALLER
+        """The data endpoints in use: installer ones until they refuse the account."""
         self.login_count = 0
         """Successful logins made by this client."""
 
@@ -989,34 +1036,78 @@ class HoymilesClient(JsonApiClient):
             raise _TokenRejected(message)
         if status == STATUS_NO_PERMISSION:
             raise ApiNotFoundError(f"{path}: no permission ({message or 'status 3'})")
+        if _HOME_ONLY.search(message):
+            raise HoymilesHomeOnlyError(f"{path}: {message}")
         raise ApiResponseError(f"{path} answered status {status}: {message}")
+
+    def _route(self, path: str, body: Mapping[str, Any]) -> tuple[str, dict[str, Any]]:
+        """The path and body for the account's data profile."""
+        route = _HOME_ROUTES.get(path) if self.profile is DataProfile.HOME else None
+        if route is None:
+            return path, dict(body)
+        home_path, sid = route
+        return home_path, {("sid" if sid and key == "id" else key): v for key, v in body.items()}
+
+    async def _routed[T](
+        self,
+        path: str,
+        body: Mapping[str, Any],
+        call: Callable[[str, dict[str, Any]], Awaitable[T]],
+    ) -> T:
+        """``call`` on the account's endpoints; an S-Miles Home account refused by an
+        installer endpoint moves to the Home endpoints for good, and the call is repeated."""
+        try:
+            return await call(*self._route(path, body))
+        except HoymilesHomeOnlyError:
+            if self.profile is DataProfile.HOME or path not in _HOME_ROUTES:
+                raise
+        _LOGGER.debug("Hoymiles: an S-Miles Home account; using the app's endpoints")
+        self.profile = DataProfile.HOME
+        return await call(*self._route(path, body))
 
     async def _call(self, path: str, body: Mapping[str, Any]) -> Any:
         """A JSON call with the token (one silent re-login when it is rejected)."""
 
-        async def once(token: str) -> Any:
-            return self._data(await self._post(self, path, body, self._headers(token)), path)
+        async def routed(path: str, body: dict[str, Any]) -> Any:
+            async def once(token: str) -> Any:
+                return self._data(await self._post(self, path, body, self._headers(token)), path)
 
-        return await self._with_token(path, once)
+            return await self._with_token(path, once)
+
+        return await self._routed(path, body, routed)
 
     async def _call_binary(self, path: str, body: Mapping[str, Any]) -> bytes:
         """A call answered in protobuf; errors still come as the JSON envelope. An empty
         answer (or an envelope with status 0) is an empty message."""
 
-        async def once(token: str) -> bytes:
-            raw, _ = await self._request_bytes(
-                "POST", path, json_body=dict(body), headers=self._headers(token)
-            )
-            if not raw.lstrip().startswith(b"{"):
-                return raw
-            try:
-                envelope = json.loads(raw)
-            except ValueError as err:
-                raise ApiResponseError(f"Malformed answer from {path}") from err
-            self._data(envelope, path)
-            return b""
+        async def routed(path: str, body: dict[str, Any]) -> bytes:
+            async def once(token: str) -> bytes:
+                raw, content_type = await self._request_bytes(
+                    "POST", path, json_body=body, headers=self._headers(token)
+                )
+                if "json" not in content_type.lower() and not raw.lstrip().startswith(b"{"):
+                    return raw
+                try:
+                    envelope = json.loads(raw)
+                except ValueError as err:
+                    raise ApiResponseError(f"Malformed answer from {path}") from err
+                self._data(envelope, path)
+                return b""
 
-        return await self._with_token(path, once)
+            return await self._with_token(path, once)
+
+        return await self._routed(path, body, routed)
+
+    def _raise_for_status(
+        self, status: int, body: str, content_type: str, retry_after: str | None
+    ) -> None:
+        """HTTP 403 on an installer endpoint: an S-Miles Home account (one client sees it on
+        the station list); otherwise as every client."""
+        if status == 403:  # the cloud says "token invalid" with status 100, never with a 403
+            if self.profile is DataProfile.INSTALLER:
+                raise HoymilesHomeOnlyError(f"{self.base_url} answered HTTP 403")
+            raise ApiResponseError(f"{self.base_url} answered HTTP 403")
+        super()._raise_for_status(status, body, content_type, retry_after)
 
     async def _with_token[T](self, path: str, call: Callable[[str], Awaitable[T]]) -> T:
         token = await self._current_token()

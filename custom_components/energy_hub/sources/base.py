@@ -321,6 +321,15 @@ class Source[DataT](ABC):
         """
         return _no_history()
 
+    def async_history_from(
+        self, data: DataT, starts: Mapping[str, datetime], now: datetime
+    ) -> AsyncIterator[HistorySeries]:
+        """History with a start per statistic (by spec key), for sources whose statistics
+        are fetched apart (a plant added later is backfilled without the others). By default
+        :meth:`async_history` from the earliest start (what lies before a statistic's own
+        start is not written)."""
+        return self.async_history(data, min(starts.values()), now)
+
     def next_history(self, now: datetime) -> datetime | None:
         """When to look for new history next; None when the source has none."""
         return None

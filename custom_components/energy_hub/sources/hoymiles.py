@@ -3,25 +3,29 @@
 One entry is one account; it shows the plants chosen in the flow (or in the options).
 
 Requests per plant (the cloud refreshes a plant about every 5 minutes and returns a whole plant
-in one call, so nothing is asked per inverter):
+in one call, so nothing is asked per inverter), at most 400 a day:
 - ``count_station_real_data`` when the next upload is due: 5 minutes after the last one's
   ``data_time`` (and not sooner than the update interval, 2 minutes at least). While a plant
   has not uploaded for 15 minutes, every 15 minutes at most. About 288 a day;
 - ``micro/data/count_by_day`` (protobuf: every microinverter's power and temperature chart of
-  the day) after each new upload while the plant makes power, and once at start: about 190 a
-  summer day, 100 in winter, none at night; a plant without microinverters never asks;
-- ``select_device_of_tree`` every 30 minutes: the devices and whether each is connected (48);
-- ``station/find`` once per start (time zone, capacity); the account's plant list every hour
-  (plants added later appear, removed ones go);
+  the day, one request for all of them) every 15 minutes while the plant makes power, once
+  more when it stops and once at start: about 65 a summer day, 35 in winter, none at night;
+  never for a plant without microinverters. A failing chart never fails the plant's update;
+- ``select_device_of_tree`` every hour: the devices and whether each is connected (24);
+- ``station/find`` once per start (time zone, capacity); the account's plant list every 6
+  hours (plants added later appear, removed ones go);
 - statistics once a day: ``stat_g_a`` for the days' energy (one per month) and
-  ``count_power_by_day`` (protobuf) for the shape of each day over its hours: a week of days
-  each night (the rewrite window), one per day of the backfill on the first run.
-About 530 requests per plant on a summer day; a login lasts hours (about 3 a day, the token is
-reused until the cloud rejects it).
+  ``count_power_by_day`` (protobuf) for the shape of each day over its hours: the rewrite
+  week (8) each night; on the first run, or for a plant added later, one per day of the
+  backfill (a year: 365 + 13, once, in the background).
+About 390 requests per microinverter plant on a summer day; a login lasts hours (about 3 a day,
+the token is reused until the cloud rejects it).
 
 Per microinverter the cloud has power and temperature only as a chart of the day (no lifetime
-energy anywhere): the newest point is the current value while it is recent, and "energy today"
-is the area under the power chart (each point times the 5 minutes it stands for).
+energy anywhere): the newest point is the current value while it is recent, "energy today" is
+the area under the power chart (each point times the time to the next, at most the chart's
+5-minute step: missed uploads are not filled in), and its lifetime counter adds up each day's
+growth from when the entry was added (persisted).
 
 Counters never go backwards: a lower lifetime total than the one held is ignored (logged at
 debug), and "today" values go back to 0 only at the plant's local midnight. The battery's
@@ -43,7 +47,13 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers import selector
 import voluptuous as vol
 
-from ..api.errors import ApiAuthError, ApiError, ApiRateLimitedError
+from ..api.errors import (
+    ApiAuthError,
+    ApiError,
+    ApiNotFoundError,
+    ApiRateLimitedError,
+    ApiResponseError,
+)
 from ..api.hoymiles import (
     DEFAULT_BASE_URL,
     QUOTA_POWER,
@@ -51,6 +61,7 @@ from ..api.hoymiles import (
     DeviceKind,
     HoymilesClient,
     HoymilesCurve,
+    HoymilesDailyEnergy,
     HoymilesDevice,
     HoymilesDeviceTree,
     HoymilesMicroDay,
@@ -94,9 +105,13 @@ SETTLE: Final = timedelta(seconds=30)
 #: A plant that has not uploaded for this long is asked at most this often.
 STALE_AFTER: Final = timedelta(minutes=15)
 STALE_INTERVAL: Final = timedelta(minutes=15)
-TREE_INTERVAL: Final = timedelta(minutes=30)
+TREE_INTERVAL: Final = timedelta(hours=1)
 #: The account's plant list is read again this often: plants added later appear.
-STATIONS_INTERVAL: Final = timedelta(hours=1)
+STATIONS_INTERVAL: Final = timedelta(hours=6)
+#: The microinverters' chart is read at most this often (every third upload).
+CHART_INTERVAL: Final = timedelta(minutes=15)
+#: A chart's newest point is the current value for this long.
+CHART_FRESH: Final = CHART_INTERVAL + STALE_AFTER
 #: The statistics are updated this long after the plant's local midnight.
 HISTORY_DELAY: Final = timedelta(hours=1)
 DEFAULT_ZONE: Final = "Europe/Amsterdam"
@@ -202,6 +217,9 @@ class PlantState:
     """Today's chart of each microinverter (power, temperature)."""
     micro_upload: datetime | None = None
     """The upload (``data_time``) the chart was read after."""
+    chart_due: datetime | None = None
+    chart_final: bool = False
+    """The chart was read while the plant made power: read it once more when it stops."""
     realtime_due: datetime | None = None
     tree_due: datetime | None = None
 
@@ -402,12 +420,7 @@ class HoymilesSource(Source[HoymilesData]):
     async def async_update(self, previous: HoymilesData | None, now: datetime) -> HoymilesData:
         """What is due per plant: the realtime answer, the device tree."""
         if self.stations_due is None or now >= self.stations_due:
-            stations = await self.client.stations()
-            self.stations_due = now + STATIONS_INTERVAL
-            if stations or not self.stations:
-                self._sync_plants(stations)
-            else:  # a glitch, most likely: plants are not removed on an empty answer
-                LOGGER.debug("Hoymiles: an empty plant list ignored")
+            await self._read_stations(now)
         for plant in self.plants.values():
             plant_id = plant.station.id
             if plant.details is None:
@@ -424,14 +437,33 @@ class HoymilesSource(Source[HoymilesData]):
                 else:  # a glitch, most likely: devices are not removed on an empty answer
                     LOGGER.debug("Hoymiles plant %s: empty device tree ignored", plant_id)
                 plant.tree_due = now + TREE_INTERVAL
-            if self._chart_due(plant):
+            if self._chart_due(plant, now):
                 await self._read_micro_day(plant, now)
         return HoymilesData(plants=dict(self.plants), retrieved=now)
 
+    async def _read_stations(self, now: datetime) -> None:
+        """The account's plant list; once plants are known a failure (other than the
+        credentials) keeps the list held and is tried again at the next interval."""
+        self.stations_due = now + STATIONS_INTERVAL
+        try:
+            stations = await self.client.stations()
+        except ApiAuthError:
+            raise
+        except ApiError as err:
+            if not self.stations:
+                raise
+            LOGGER.debug("Hoymiles plant list not read again (%s); the known plants stay", err)
+            return
+        if stations or not self.stations:
+            self._sync_plants(stations)
+        else:  # a glitch, most likely: plants are not removed on an empty answer
+            LOGGER.debug("Hoymiles: an empty plant list ignored")
+
     @staticmethod
-    def _chart_due(plant: PlantState) -> bool:
-        """The microinverters' chart after each new upload while the plant makes power (and
-        once at start): nothing new is charted while every inverter sleeps."""
+    def _chart_due(plant: PlantState, now: datetime) -> bool:
+        """The microinverters' chart once at start, then after a new upload every
+        :data:`CHART_INTERVAL` while the plant makes power, and once more when it stops:
+        nothing new is charted while every inverter sleeps."""
         if plant.tree is None or not plant.tree.microinverters:
             return False
         if plant.micro_day is None:
@@ -439,26 +471,42 @@ class HoymilesSource(Source[HoymilesData]):
         realtime = plant.realtime
         if realtime is None or realtime.data_time == plant.micro_upload:
             return False
-        return realtime.pv_power_w is not None
+        if plant.chart_due is not None and now < plant.chart_due:
+            return False
+        return bool(realtime.pv_power_w) or plant.chart_final
 
     async def _read_micro_day(self, plant: PlantState, now: datetime) -> None:
-        """Today's chart of every microinverter (one request), and their today counters."""
+        """Today's chart of every microinverter (one request), and their today counters. The
+        chart is extra: when it fails (other than the credentials) the plant's own values
+        stay and the chart is asked for again at its next turn."""
         assert plant.tree is not None
         realtime = plant.realtime
         day = self._plant_day(plant, realtime, now)
-        micro_day = await self.client.micro_day(
-            plant.station.id,
-            day,
-            [device.id for device in plant.tree.microinverters],
-            (QUOTA_POWER, QUOTA_TEMPERATURE),
-            plant.zone.key,
-        )
-        plant.micro_day = micro_day
         plant.micro_upload = realtime.data_time if realtime else None
+        plant.chart_due = now + CHART_INTERVAL
+        plant.chart_final = bool(realtime and realtime.pv_power_w)
+        try:
+            micro_day = await self.client.micro_day(
+                plant.station.id,
+                day,
+                [device.id for device in plant.tree.microinverters],
+                (QUOTA_POWER, QUOTA_TEMPERATURE),
+                plant.zone.key,
+            )
+        except ApiAuthError:
+            raise
+        except ApiError as err:
+            LOGGER.debug("Hoymiles plant %s: microinverter chart not read (%s)", plant.name, err)
+            if plant.micro_day is None:  # not asked again every update until it works
+                plant.micro_day = HoymilesMicroDay(day=day, series={})
+            return
+        plant.micro_day = micro_day
         for micro_id, quotas in micro_day.series.items():
             if (power := quotas.get(QUOTA_POWER)) is not None:
-                key = f"{plant.station.id}:{_micro_key(micro_id)}:pv_energy_today"
-                self._daily(key, power.energy_wh(), micro_day.day)
+                key = f"{plant.station.id}:{_micro_key(micro_id)}"
+                grown = self._daily(f"{key}:pv_energy_today", power.energy_wh(), micro_day.day)
+                # No lifetime figure per microinverter in the cloud: each day's growth adds up.
+                self.totals[f"{key}:pv_energy"] = self.totals.get(f"{key}:pv_energy", 0.0) + grown
 
     def _sync_plants(self, stations: list[HoymilesStation]) -> None:
         """Follow the account's plant list: new plants are added (all plants shown), plants
@@ -644,7 +692,7 @@ class HoymilesSource(Source[HoymilesData]):
         def latest(quota: str) -> float | None:
             curve: HoymilesCurve | None = chart.curve(device.id, quota) if chart else None
             last = curve.last if curve else None
-            if last is None or last[1] is None or now - last[0] > STALE_AFTER + UPLOAD_INTERVAL:
+            if last is None or last[1] is None or now - last[0] > CHART_FRESH:
                 return None
             return round(last[1], 3)  # the chart's float32 noise (56.2999992 W) off
 
@@ -652,9 +700,11 @@ class HoymilesSource(Source[HoymilesData]):
         if power is None and device.connected is False:
             power = 0.0
         today = now.astimezone(plant.zone).date()
+        total = self.totals.get(f"{pid}:{key}:pv_energy")
         values = {
             "pv_power": power,
             "pv_energy_today": self._today_value(f"{pid}:{key}:pv_energy_today", today),
+            "pv_energy": None if total is None else round(total, 6),
             "inverter_temperature": latest(QUOTA_TEMPERATURE),
         }
         return [Reading(metric=k, device=f"device_{device.id}", value=v) for k, v in values.items()]
@@ -730,28 +780,59 @@ class HoymilesSource(Source[HoymilesData]):
             for pid, plant in data.plants.items()
         ]
 
-    async def async_history(
+    def async_history(
         self, data: HoymilesData, since: datetime, now: datetime
     ) -> AsyncIterator[HistorySeries]:
-        """Each complete plant-local day from ``since``, hour by hour: the day's energy from
-        the daily history, shared over the hours as the day's power curve shows (a day
-        without a curve goes into the hour of its local midnight)."""
+        """Every plant from ``since`` (see :meth:`async_history_from`)."""
+        return self.async_history_from(
+            data, {spec.key: since for spec in self.statistic_specs(data)}, now
+        )
+
+    async def async_history_from(
+        self, data: HoymilesData, starts: Mapping[str, datetime], now: datetime
+    ) -> AsyncIterator[HistorySeries]:
+        """Each plant from its own start, each complete plant-local day hour by hour: the
+        day's energy from the daily history, shared over the hours as the day's power curve
+        shows (a day without a curve, or whose curve cannot be read, goes into the hour of its
+        local midnight). A plant gone from the account is skipped."""
         for spec, (pid, plant) in zip(self.statistic_specs(data), data.plants.items(), strict=True):
+            since = starts.get(spec.key)
+            if since is None:
+                continue
             zone = plant.zone
             first = since.astimezone(zone).date()
             if _midnight(first, zone) < since:
                 first += timedelta(days=1)
             last = now.astimezone(zone).date() - timedelta(days=1)
-            days = await self.client.daily_generation(pid, first, last) if first <= last else []
+            try:
+                days = await self.client.daily_generation(pid, first, last)
+            except ApiNotFoundError:
+                LOGGER.debug("Hoymiles plant %s: no history (no longer in the account)", pid)
+                continue
             hours: dict[datetime, float] = {}
             for item in days:
                 if item.pv_energy_wh is None:
                     continue
-                curve = None
-                if item.pv_energy_wh > 0:
-                    curve = await self.client.power_curve(pid, item.day, zone.key)
-                hours |= _day_hours(item.day, zone, item.pv_energy_wh, curve)
+                hours |= _day_hours(
+                    item.day, zone, item.pv_energy_wh, await self._curve(pid, item, zone)
+                )
             yield HistorySeries(spec=spec, hours=hours)
+
+    async def _curve(
+        self, pid: int, item: HoymilesDailyEnergy, zone: ZoneInfo
+    ) -> HoymilesCurve | None:
+        """The day's power curve, or None for a day without generation or a curve the cloud
+        refuses or that cannot be read (the day then goes into its midnight hour, still
+        exact)."""
+        if not item.pv_energy_wh or item.pv_energy_wh <= 0:
+            return None
+        try:
+            return await self.client.power_curve(pid, item.day, zone.key)
+        except (ApiNotFoundError, ApiResponseError) as err:
+            # Refused or unreadable: not worth asking again. An outage or a rate limit
+            # ends the run instead (it is tried again later).
+            LOGGER.debug("Hoymiles plant %s: no power curve for %s (%s)", pid, item.day, err)
+            return None
 
     def next_history(self, now: datetime) -> datetime | None:
         """An hour after the next local midnight of a plant (the day is complete)."""
@@ -765,6 +846,9 @@ class HoymilesSource(Source[HoymilesData]):
             "plants": {
                 str(pid): {
                     "devices": len(plant.tree.devices) if plant.tree else None,
+                    "microinverters_charted": len(plant.micro_day.series)
+                    if plant.micro_day
+                    else None,
                     "timezone": plant.details.timezone if plant.details else None,
                 }
                 for pid, plant in plants.items()
