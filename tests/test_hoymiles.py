@@ -317,6 +317,8 @@ async def test_plants_devices_and_values(hass: HomeAssistant, hoymiles: Sandbox)
     assert _entity(hass, "plant_1001:battery_soc") is None
     diagnostics = _source(config).diagnostics(config.runtime_data.data)
     assert diagnostics["plants"]["1001"]["devices"] == 9
+    assert diagnostics["plants"]["1001"]["microinverters_charted"] == 8
+    assert diagnostics["data_endpoints"] == "installer"
 
 
 async def test_odd_values(
@@ -550,6 +552,43 @@ async def test_plants_added_and_removed(
     assert _device(hass, config, "plant_1002") is not None
 
 
+@pytest.mark.parametrize("start", [datetime(2026, 6, 6, 4, 1, tzinfo=UTC)])
+async def test_plant_list_glitches(
+    hass: HomeAssistant,
+    hoymiles: Sandbox,
+    freezer: FrozenDateTimeFactory,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Once the plants are known, a plant list that fails or comes back empty keeps them."""
+    config = await _setup(hass, entry([]))
+    station = sb.station_json
+
+    def broken(*args: Any, **kwargs: Any) -> dict[str, Any]:
+        raise RuntimeError("station list down")  # the sandbox answers HTTP 500
+
+    monkeypatch.setattr(sb, "station_json", broken)
+    await _advance(hass, freezer, dt_util.utcnow() + timedelta(hours=6, minutes=1))
+    assert config.state is ConfigEntryState.LOADED
+    assert _value(hass, "plant_1002:pv_power") > 0
+    assert set(_source(config).plants) == {1001, 1002, 1003}
+
+    monkeypatch.setattr(sb, "station_json", station)
+
+    class Unlisted(tuple[int, ...]):
+        """The account's plants, answering data calls but missing from its list pages."""
+
+        def __getitem__(self, item: Any) -> Any:
+            return () if isinstance(item, slice) else super().__getitem__(item)
+
+    account = sb.ACCOUNTS[USER]
+    unlisted = Unlisted(account.stations)
+    monkeypatch.setitem(sb.ACCOUNTS, USER, dataclasses.replace(account, stations=unlisted))
+    await _advance(hass, freezer, dt_util.utcnow() + timedelta(hours=6, minutes=1))
+    assert config.state is ConfigEntryState.LOADED
+    assert set(_source(config).plants) == {1001, 1002, 1003}
+    assert _value(hass, "plant_1002:pv_power") > 0
+
+
 @pytest.mark.parametrize("start", [datetime(2026, 6, 6, 12, 1, tzinfo=UTC)])
 async def test_simulated_day(
     hass: HomeAssistant, hoymiles: Sandbox, freezer: FrozenDateTimeFactory, start: datetime
@@ -732,3 +771,5 @@ async def test_smiles_home_account(hass: HomeAssistant, hoymiles: Sandbox) -> No
     assert paths["/pvmc/api/0/station/select_device_c"] == 1
     assert paths["/pvmc/api/0/station_data/count_station_real_data_c"] == 1
     assert "/pvm-data/api/0/station/data/count_station_real_data" not in paths
+    source = config.runtime_data.source
+    assert source.diagnostics(config.runtime_data.data)["data_endpoints"] == "home"

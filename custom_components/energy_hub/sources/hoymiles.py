@@ -855,6 +855,7 @@ class HoymilesSource(Source[HoymilesData]):
             },
             "totals": {k: round(v, 3) for k, v in self.totals.items()},
             "logins": self.client.login_count,
+            "data_endpoints": self.client.profile.value,
         }
 
 
