@@ -192,12 +192,17 @@ async def test_history_auth_failure_starts_reauth(hass: HomeAssistant, fake_sour
     assert [f["context"]["source"] for f in flows] == [SOURCE_REAUTH]
     assert flows[0]["context"]["entry_id"] == entry.entry_id
     assert flows[0]["step_id"] == "reauth_confirm"
+    fake_source.error = None  # the new password works
     result = await hass.config_entries.flow.async_configure(
         flows[0]["flow_id"], {"password": "new"}
     )
     assert result["type"] == "abort"
     assert result["reason"] == "reauth_successful"
     assert entry.data == {"source": "fake", "password": "new"}
+    # The entry reloads and reads its history again, now without a new reauth.
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert entry.state is ConfigEntryState.LOADED
+    assert not hass.config_entries.flow.async_progress_by_handler(DOMAIN)
 
 
 async def test_rebuild_statistics_action(
