@@ -926,11 +926,9 @@ def _micro_day(plant_id: int, day: date) -> _MicroDay:
 
 def _micro(plant_id: int, inverter_id: int) -> InverterSpec:
     """A microinverter of the plant (KeyError for anything else, the hybrid inverter too)."""
-    plant = _plant(plant_id)
-    for inv in plant.inverters:
-        if inv.id == inverter_id and not plant.hybrid:
-            return inv
-    raise KeyError(f"no microinverter {inverter_id} in sandbox plant {plant_id}")
+    if _plant(plant_id).hybrid:
+        raise KeyError(f"no microinverter {inverter_id} in sandbox plant {plant_id}")
+    return _inverter(plant_id, inverter_id)
 
 
 def _inverter(plant_id: int, inverter_id: int) -> InverterSpec:

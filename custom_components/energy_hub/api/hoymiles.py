@@ -398,7 +398,7 @@ class HoymilesCurve:
             if value is None:
                 continue
             hour = start.replace(minute=0, second=0, microsecond=0)
-            hours.setdefault(hour, 0.0)
+            hours.setdefault(hour, 0.0)  # a point of 0 W still marks its hour
             moment, end = start, start + timedelta(seconds=span)
             while moment < end:
                 boundary = min(end, hour + timedelta(hours=1))
@@ -1048,55 +1048,68 @@ class HoymilesClient(JsonApiClient):
         home_path, sid = route
         return home_path, {("sid" if sid and key == "id" else key): v for key, v in body.items()}
 
-    async def _routed[T](
+    async def _call(self, path: str, body: Mapping[str, Any]) -> Any:
+        """A JSON call (see :meth:`_send`)."""
+        return await self._send(path, body, self._post_json)
+
+    async def _call_binary(self, path: str, body: Mapping[str, Any]) -> bytes:
+        """A call answered in protobuf (see :meth:`_send`)."""
+        return await self._send(path, body, self._post_binary)
+
+    async def _send[T](
         self,
         path: str,
         body: Mapping[str, Any],
-        call: Callable[[str, dict[str, Any]], Awaitable[T]],
+        post: Callable[[str, dict[str, Any], str], Awaitable[T]],
     ) -> T:
-        """``call`` on the account's endpoints; an S-Miles Home account refused by an
-        installer endpoint moves to the Home endpoints for good, and the call is repeated."""
+        """``post`` on the account's endpoints with the token. An S-Miles Home account refused
+        by an installer endpoint moves to the Home endpoints for good, and the call is
+        repeated."""
         try:
-            return await call(*self._route(path, body))
+            return await self._with_token(*self._route(path, body), post)
         except HoymilesHomeOnlyError:
             if self.profile is DataProfile.HOME or path not in _HOME_ROUTES:
                 raise
         _LOGGER.debug("Hoymiles: an S-Miles Home account; using the app's endpoints")
         self.profile = DataProfile.HOME
-        return await call(*self._route(path, body))
+        return await self._with_token(*self._route(path, body), post)
 
-    async def _call(self, path: str, body: Mapping[str, Any]) -> Any:
-        """A JSON call with the token (one silent re-login when it is rejected)."""
+    async def _with_token[T](
+        self,
+        path: str,
+        body: dict[str, Any],
+        post: Callable[[str, dict[str, Any], str], Awaitable[T]],
+    ) -> T:
+        """``post`` with the token; a rejected token: one silent re-login and a retry."""
+        token = await self._current_token()
+        try:
+            return await post(path, body, token)
+        except _TokenRejected:
+            _LOGGER.debug("Hoymiles token rejected on %s; logging in again", path)
+        token = await self._current_token(rejected=token)
+        try:
+            return await post(path, body, token)
+        except _TokenRejected as err:
+            self._token = None
+            raise ApiAuthError("Hoymiles rejected a fresh login token") from err
 
-        async def routed(path: str, body: dict[str, Any]) -> Any:
-            async def once(token: str) -> Any:
-                return self._data(await self._post(self, path, body, self._headers(token)), path)
+    async def _post_json(self, path: str, body: dict[str, Any], token: str) -> Any:
+        return self._data(await self._post(self, path, body, self._headers(token)), path)
 
-            return await self._with_token(path, once)
-
-        return await self._routed(path, body, routed)
-
-    async def _call_binary(self, path: str, body: Mapping[str, Any]) -> bytes:
-        """A call answered in protobuf; errors still come as the JSON envelope. An empty
-        answer (or an envelope with status 0) is an empty message."""
-
-        async def routed(path: str, body: dict[str, Any]) -> bytes:
-            async def once(token: str) -> bytes:
-                raw, content_type = await self._request_bytes(
-                    "POST", path, json_body=body, headers=self._headers(token)
-                )
-                if "json" not in content_type.lower() and not raw.lstrip().startswith(b"{"):
-                    return raw
-                try:
-                    envelope = json.loads(raw)
-                except ValueError as err:
-                    raise ApiResponseError(f"Malformed answer from {path}") from err
-                self._data(envelope, path)
-                return b""
-
-            return await self._with_token(path, once)
-
-        return await self._routed(path, body, routed)
+    async def _post_binary(self, path: str, body: dict[str, Any], token: str) -> bytes:
+        """The raw answer; errors still come as the JSON envelope. An empty answer (or an
+        envelope with status 0) is an empty message."""
+        raw, content_type = await self._request_bytes(
+            "POST", path, json_body=body, headers=self._headers(token)
+        )
+        if "json" not in content_type.lower() and not raw.lstrip().startswith(b"{"):
+            return raw
+        try:
+            envelope = json.loads(raw)
+        except ValueError as err:
+            raise ApiResponseError(f"Malformed answer from {path}") from err
+        self._data(envelope, path)
+        return b""
 
     def _raise_for_status(
         self, status: int, body: str, content_type: str, retry_after: str | None
@@ -1108,19 +1121,6 @@ class HoymilesClient(JsonApiClient):
                 raise HoymilesHomeOnlyError(f"{self.base_url} answered HTTP 403")
             raise ApiResponseError(f"{self.base_url} answered HTTP 403")
         super()._raise_for_status(status, body, content_type, retry_after)
-
-    async def _with_token[T](self, path: str, call: Callable[[str], Awaitable[T]]) -> T:
-        token = await self._current_token()
-        try:
-            return await call(token)
-        except _TokenRejected:
-            _LOGGER.debug("Hoymiles token rejected on %s; logging in again", path)
-        token = await self._current_token(rejected=token)
-        try:
-            return await call(token)
-        except _TokenRejected as err:
-            self._token = None
-            raise ApiAuthError("Hoymiles rejected a fresh login token") from err
 
     async def _current_token(self, rejected: str | None = None) -> str:
         async with self._lock:

@@ -657,20 +657,10 @@ class HoymilesSource(Source[HoymilesData]):
         for pid, plant in data.plants.items():
             out += self._plant_readings(pid, plant, now)
             for device in plant.tree.devices if plant.tree else ():
-                connected = device.connected
                 if device.kind is DeviceKind.MICROINVERTER:
-                    micro = self._micro_readings(pid, plant, device, now)
-                    out += micro
-                    if micro[0].value:  # it makes power now: online, whatever the tree says
-                        connected = True
-                out.append(
-                    Reading(
-                        metric="device_status",
-                        device=f"device_{device.id}",
-                        value=_status(connected, device.warning),
-                        attributes={"kind": device.kind.value},
-                    )
-                )
+                    out += self._micro_readings(pid, plant, device, now)
+                else:
+                    out.append(_status_reading(device, device.connected))
         return out
 
     def _today_value(self, key: str, today: date) -> float | None:
@@ -683,9 +673,9 @@ class HoymilesSource(Source[HoymilesData]):
     def _micro_readings(
         self, pid: int, plant: PlantState, device: HoymilesDevice, now: datetime
     ) -> list[Reading]:
-        """A microinverter's power (first), temperature and energy today: power and
-        temperature from its chart's newest point while that is recent (an inverter the cloud
-        shows offline makes 0 W)."""
+        """A microinverter's power, energy, temperature and status: power and temperature
+        from its chart's newest point while that is recent (an inverter the cloud shows
+        offline makes 0 W; one making power is online, whatever the tree says)."""
         key = _micro_key(device.id)
         chart = plant.micro_day
 
@@ -707,7 +697,10 @@ class HoymilesSource(Source[HoymilesData]):
             "pv_energy": None if total is None else round(total, 6),
             "inverter_temperature": latest(QUOTA_TEMPERATURE),
         }
-        return [Reading(metric=k, device=f"device_{device.id}", value=v) for k, v in values.items()]
+        return [
+            *(Reading(metric=k, device=f"device_{device.id}", value=v) for k, v in values.items()),
+            _status_reading(device, True if power else device.connected),
+        ]
 
     def _plant_readings(self, pid: int, plant: PlantState, now: datetime) -> list[Reading]:
         device = self._plant_key(pid)
@@ -901,6 +894,15 @@ def _micro_key(micro_id: int) -> str:
 def _device_name(device: HoymilesDevice) -> str:
     model = device.model or _KIND_NAMES[device.kind]
     return f"{model} {device.serial}" if device.serial else f"{model} {device.id}"
+
+
+def _status_reading(device: HoymilesDevice, connected: bool | None) -> Reading:
+    return Reading(
+        metric="device_status",
+        device=f"device_{device.id}",
+        value=_status(connected, device.warning),
+        attributes={"kind": device.kind.value},
+    )
 
 
 def _status(connected: bool | None, warning: bool | None) -> str | None:
