@@ -53,7 +53,9 @@ class EnergyHubCoordinator(DataUpdateCoordinator[Any]):
             hass,
             LOGGER,
             config_entry=entry,
-            name=f"{source.key} {entry.title}",
+            # Neutral: the title can hold an account number or an e-mail address, and the
+            # name appears in every log line about this coordinator.
+            name=f"{source.key} {entry.entry_id}",
             update_interval=BACKOFF_MAX,
         )
         self.source = source
@@ -67,6 +69,8 @@ class EnergyHubCoordinator(DataUpdateCoordinator[Any]):
         self._unsub_tick: CALLBACK_TYPE | None = None
         self._unsub_history: CALLBACK_TYPE | None = None
         self._history_running = False
+        #: A scheduled run came due while another (the rebuild action) ran: run it after.
+        self._history_pending = False
         #: The statistics the source had at the last update (None before the first).
         self._statistic_keys: set[str] | None = None
         self._new_statistics = False
@@ -93,6 +97,15 @@ class EnergyHubCoordinator(DataUpdateCoordinator[Any]):
         try:
             data = await self.source.async_update(self.data, now)
         except ApiAuthError as err:
+            if not self._has_credentials:
+                # Nothing to re-enter: a public API's 401/403 is a passing fault.
+                self.failures += 1
+                self.update_interval = self._backoff()
+                raise UpdateFailed(
+                    translation_domain=DOMAIN,
+                    translation_key="update_failed",
+                    translation_placeholders={"error": str(err)},
+                ) from err
             raise ConfigEntryAuthFailed(
                 translation_domain=DOMAIN, translation_key="auth_failed"
             ) from err
@@ -131,6 +144,11 @@ class EnergyHubCoordinator(DataUpdateCoordinator[Any]):
         super().async_update_listeners()
         if self._new_statistics and self.async_start_history():
             self._new_statistics = False
+
+    @property
+    def _has_credentials(self) -> bool:
+        """Whether the source has credentials a reauth could replace."""
+        return self.source.credentials_schema() is not None
 
     def _backoff(self) -> timedelta:
         delay: timedelta = BACKOFF_START * 2 ** (self.failures - 1)
@@ -205,8 +223,12 @@ class EnergyHubCoordinator(DataUpdateCoordinator[Any]):
     # --- long-term statistics ---------------------------------------------------------------
     @callback
     def async_start_history(self, rebuild_from: datetime | None = None) -> bool:
-        """Update the source's statistics in the background; False if a run is under way."""
-        if self._history_running or self.data is None:
+        """Update the source's statistics in the background; False if a run is under way
+        (it is then run once that run ends)."""
+        if self._history_running:
+            self._history_pending = True
+            return False
+        if self.data is None:
             return False
         if not self.source.statistic_specs(self.data):
             return False
@@ -214,10 +236,11 @@ class EnergyHubCoordinator(DataUpdateCoordinator[Any]):
             self._unsub_history()
             self._unsub_history = None
         self._history_running = True
+        self._history_pending = False
         self.config_entry.async_create_background_task(
             self.hass,
             self._async_history(rebuild_from),
-            f"{DOMAIN} statistics {self.config_entry.title}",
+            f"{DOMAIN} statistics {self.config_entry.entry_id}",
         )
         return True
 
@@ -227,18 +250,18 @@ class EnergyHubCoordinator(DataUpdateCoordinator[Any]):
         when: datetime | None
         try:
             await self._async_run_history(now, rebuild_from)
-        except ApiAuthError:
-            LOGGER.warning("%s: credentials rejected while reading history", self.name)
-            self.config_entry.async_start_reauth(self.hass)
-            when = None
+        except ApiAuthError as err:
+            if self._has_credentials:
+                LOGGER.warning("%s: credentials rejected while reading history", self.name)
+                self.config_entry.async_start_reauth(self.hass)
+                when = None
+            else:  # a public API: nothing to re-enter, a passing fault
+                when = now + self._history_failed(err)
         except ApiError as err:
-            self.history_failures += 1
-            delay = min(BACKOFF_START * 2 ** (self.history_failures - 1), BACKOFF_MAX)
-            if isinstance(err, ApiRateLimitedError) and err.retry_after:
-                delay = max(delay, timedelta(seconds=err.retry_after))
-            LOGGER.warning("%s: history not updated (%s); retrying in %s", self.name, err, delay)
-            when = now + delay
+            when = now + self._history_failed(err)
         else:
+            if self.history_failures:
+                LOGGER.info("%s: history updated again", self.name)
             self.history_failures = 0
             when = self.source.next_history(now)
             # History can change readings (the latest consumption reading, say).
@@ -246,10 +269,31 @@ class EnergyHubCoordinator(DataUpdateCoordinator[Any]):
             self.async_update_listeners()
         finally:
             self._history_running = False
+        if self._history_pending and self.async_start_history():
+            return  # a run came due meanwhile: it schedules the next one
         if when is not None:
             self._unsub_history = async_track_point_in_utc_time(
                 self.hass, self._async_history_due, when
             )
+
+    def _history_failed(self, err: ApiError) -> timedelta:
+        """Count a failed history run; the delay before the next. Logged once per outage
+        (then at debug level), like the coordinator's updates; recovery is logged too."""
+        self.history_failures += 1
+        delay: timedelta = min(BACKOFF_START * 2 ** (self.history_failures - 1), BACKOFF_MAX)
+        if isinstance(err, ApiRateLimitedError) and err.retry_after:
+            delay = max(delay, timedelta(seconds=err.retry_after))
+        if self.history_failures == 1:
+            LOGGER.warning("%s: history not updated (%s); retrying in %s", self.name, err, delay)
+        else:
+            LOGGER.debug(
+                "%s: history still not updated (%s, failure %d); retrying in %s",
+                self.name,
+                err,
+                self.history_failures,
+                delay,
+            )
+        return delay
 
     async def _async_run_history(self, now: datetime, rebuild_from: datetime | None) -> None:
         self.history_written = await async_update_statistics(
@@ -276,6 +320,9 @@ class EnergyHubCoordinator(DataUpdateCoordinator[Any]):
             ) from err
         finally:
             self._history_running = False
+            if self._history_pending:
+                # A scheduled run came due meanwhile: run it now, it reschedules itself.
+                self.async_start_history()
         return self.history_written
 
     @callback

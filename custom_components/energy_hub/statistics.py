@@ -8,8 +8,16 @@ Each statistic is external (``energy_hub:<key>``), hourly, with a running ``sum`
    hour from there with a continuous running sum, in chunks, at their true times.
 Rows are upserted by hour, so a run that is interrupted and run again writes nothing twice and
 loses nothing.
+
+Never read what is only queued: ``async_add_external_statistics`` puts rows on the recorder's
+queue and its thread commits them later, while reads run on the recorder's separate database
+executor. Every read here therefore first waits until the recorder has worked through its queue
+(:func:`async_wait_committed`), so a run that follows another at once (the rebuild action right
+after setup, a history run right after another) continues from the rows the previous run wrote,
+not from what happened to be committed.
 """
 
+import asyncio
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -25,6 +33,7 @@ from homeassistant.components.recorder.statistics import (
     get_last_statistics,
     statistics_during_period,
 )
+from homeassistant.components.recorder.tasks import SynchronizeTask
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.recorder import get_instance
 
@@ -73,8 +82,23 @@ def _metadata(spec: StatisticSpec) -> StatisticMetaData:
     )
 
 
+async def async_wait_committed(hass: HomeAssistant) -> None:
+    """Return once every statistics row queued before the call is committed.
+
+    The recorder runs its queue in order on one thread and each import commits in its own
+    session before the next task starts, so a synchronisation task queued after our imports
+    completes only once they are in the database. Always queued: the recorder's own shortcut
+    (``async_get_commit_future``) returns nothing to wait for when the queue is empty, which is
+    also the case while its thread is still inside our last import's transaction.
+    """
+    future: asyncio.Future[None] = hass.loop.create_future()
+    get_instance(hass).queue_task(SynchronizeTask(future))
+    await future
+
+
 async def async_last_stored(hass: HomeAssistant, stat_id: str) -> Stored | None:
-    """The newest stored row of ``stat_id``, or None."""
+    """The newest stored row of ``stat_id``, or None (after what is queued is committed)."""
+    await async_wait_committed(hass)
     rows = await get_instance(hass).async_add_executor_job(
         get_last_statistics, hass, 1, stat_id, False, {"sum"}
     )
@@ -88,8 +112,9 @@ async def async_sum_before(hass: HomeAssistant, stat_id: str, hour: datetime) ->
     """The running sum at the last stored hour before ``hour`` (0 when there is none).
 
     Hourly rows only, in widening windows: a day, week or month row would also sum the hours
-    after ``hour`` in its period.
+    after ``hour`` in its period. Reads after what is queued is committed.
     """
+    await async_wait_committed(hass)
     instance = get_instance(hass)
     for days in SUM_LOOKBACK_DAYS:
         rows: dict[str, list[Any]] = await instance.async_add_executor_job(
