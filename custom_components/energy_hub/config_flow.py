@@ -17,9 +17,33 @@ from homeassistant.helpers.aiohttp_client import async_get_clientsession
 
 from .const import CONF_SOURCE, DOMAIN
 from .sources import SOURCES
-from .sources.base import FlowError, FormSpec, Source, with_choices
+from .sources.base import FlowError, FormSpec, Source, non_finite_field, with_choices
 
 type _Step = Callable[[dict[str, Any] | None], Coroutine[Any, Any, ConfigFlowResult]]
+
+
+def _refuse_non_finite(values: Mapping[str, Any], fields: Any = None) -> None:
+    """Raise FlowError ``not_a_number`` when ``values`` holds NaN or an infinity.
+
+    The error sits on the field (a section's fields: on the section) when ``fields`` (a
+    schema's keys) has it, else on the whole form.
+    """
+    if (key := non_finite_field(values)) is not None:
+        known = {str(getattr(marker, "schema", marker)) for marker in fields or ()}
+        raise FlowError("not_a_number", key if key in known else "base")
+
+
+def _refuse_unknown_choices(
+    values: Mapping[str, Any], choices: Mapping[str, Mapping[str, str]]
+) -> None:
+    """Raise FlowError ``invalid_choice`` for a value the running source does not offer
+    (a plant the account does not have). Fields without known choices accept anything."""
+    for field, known in choices.items():
+        if not known or (value := values.get(field)) in (None, ""):
+            continue
+        for item in value if isinstance(value, list | tuple) else [value]:
+            if str(item) not in known:
+                raise FlowError("invalid_choice", field, {"value": str(item)})
 
 
 class EnergyHubConfigFlow(ConfigFlow, domain=DOMAIN):
@@ -30,6 +54,9 @@ class EnergyHubConfigFlow(ConfigFlow, domain=DOMAIN):
     def __init__(self) -> None:
         """Per-flow state shared by a source's steps."""
         self._state: dict[str, Any] = {}
+        #: The form last shown per step: shown again after an error, with the choices a
+        #: previous step put in it (the account's plants, sites, devices).
+        self._forms: dict[str, FormSpec] = {}
 
     async def async_step_user(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """Choose the source."""
@@ -49,26 +76,27 @@ class EnergyHubConfigFlow(ConfigFlow, domain=DOMAIN):
     ) -> ConfigFlowResult:
         errors: dict[str, str] = {}
         placeholders: dict[str, str] = {}
+        form = self._forms.get(step_id) or source.flow_form(step_id, user_input)
         if user_input is not None:
             try:
+                _refuse_non_finite(user_input, form.schema.schema)
                 result = await source.async_flow_submit(
                     self.hass, async_get_clientsession(self.hass), step_id, user_input, self._state
                 )
+                if isinstance(result, FormSpec):
+                    return self._async_show(result, None, errors)
+                options = result.options if result.options is not None else source.default_options
+                _refuse_non_finite({**result.data, **options})
             except FlowError as err:
                 errors[err.field] = err.error
                 placeholders = err.placeholders
             else:
-                if isinstance(result, FormSpec):
-                    return self._async_show(result, None, errors)
                 await self.async_set_unique_id(result.unique_id)
                 self._abort_if_unique_id_configured()
-                options = result.options if result.options is not None else source.default_options
                 return self.async_create_entry(
                     title=result.title, data=result.data, options=dict(options)
                 )
-        return self._async_show(
-            source.flow_form(step_id, user_input), user_input, errors, placeholders
-        )
+        return self._async_show(form, user_input, errors, placeholders)
 
     def _async_show(
         self,
@@ -77,6 +105,7 @@ class EnergyHubConfigFlow(ConfigFlow, domain=DOMAIN):
         errors: dict[str, str],
         placeholders: dict[str, str] | None = None,
     ) -> ConfigFlowResult:
+        self._forms[form.step_id] = form
         return self.async_show_form(
             step_id=form.step_id,
             data_schema=self.add_suggested_values_to_schema(form.schema, user_input or {}),
@@ -114,6 +143,7 @@ class EnergyHubConfigFlow(ConfigFlow, domain=DOMAIN):
         placeholders: dict[str, str] = {"name": entry.title}
         if user_input is not None:
             try:
+                _refuse_non_finite(user_input, schema.schema)
                 unique_id, updates = await source.async_credentials_submit(
                     self.hass, async_get_clientsession(self.hass), entry.data, user_input
                 )
@@ -153,16 +183,22 @@ class EnergyHubOptionsFlow(OptionsFlowWithReload):
         source = SOURCES[self.config_entry.data[CONF_SOURCE]]
         errors: dict[str, str] = {}
         placeholders: dict[str, str] = {}
+        schema = source.options_schema()
+        assert schema is not None  # only offered for sources with options
+        choices: Mapping[str, Mapping[str, str]] = {}
+        if self.config_entry.state is ConfigEntryState.LOADED:
+            choices = self.config_entry.runtime_data.source.option_choices()
         if user_input is not None:
             try:
-                return self.async_create_entry(data=source.validate_options(user_input))
+                _refuse_non_finite(user_input, schema.schema)
+                options = source.validate_options(user_input)
+                _refuse_unknown_choices(options, choices)
+                _refuse_non_finite(options, schema.schema)
+                return self.async_create_entry(data=options)
             except FlowError as err:
                 errors[err.field] = err.error
                 placeholders = err.placeholders
-        schema = source.options_schema()
-        assert schema is not None  # only offered for sources with options
-        if self.config_entry.state is ConfigEntryState.LOADED:
-            schema = with_choices(schema, self.config_entry.runtime_data.source.option_choices())
+        schema = with_choices(schema, choices)
         return self.async_show_form(
             step_id="init",
             data_schema=self.add_suggested_values_to_schema(

@@ -8,6 +8,7 @@ from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+import math
 import os
 from typing import Any, ClassVar
 
@@ -16,6 +17,7 @@ from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import section
 from homeassistant.helpers import selector
 import voluptuous as vol
+from yarl import URL
 
 from ..const import CONF_ADVANCED, CONF_BASE_URL
 
@@ -50,10 +52,53 @@ def advanced_section(*extra: tuple[Any, Any]) -> dict[Any, Any]:
 
 
 def advanced_data(user_input: Mapping[str, Any]) -> dict[str, Any]:
-    """What to store from the advanced section: the server URL when one was typed."""
+    """What to store from the advanced section: the server URL when one was typed.
+
+    Raises FlowError ``invalid_url`` (on the section) for a URL no client could use.
+    """
     advanced = user_input.get(CONF_ADVANCED)
     url = str(advanced.get(CONF_BASE_URL) or "").strip() if isinstance(advanced, Mapping) else ""
+    if url and not usable_base_url(url):
+        raise FlowError("invalid_url", CONF_ADVANCED)
     return {CONF_ADVANCED: {CONF_BASE_URL: url}} if url else {}
+
+
+def usable_base_url(text: str) -> bool:
+    """Whether ``text`` can be a vendor base URL: http or https, a host, no user or password
+    (clients send their own credentials), no query or fragment (paths are appended to it)."""
+    try:
+        url = URL(text)
+        probe = URL(f"{text.rstrip('/')}/probe")
+        host, port = url.host, url.port
+    except TypeError, ValueError:
+        return False
+    return (
+        url.scheme in ("http", "https")
+        and bool(host)
+        and port is not None
+        and url.user is None
+        and url.password is None
+        and not url.query_string
+        and not url.fragment
+        and probe.host == host
+        and not any(char.isspace() or not char.isprintable() for char in text)
+    )
+
+
+def non_finite_field(values: Mapping[str, Any]) -> str | None:
+    """The first top-level key of ``values`` whose value holds a float that is not finite
+    (NaN, infinity), looking into sections and lists; None when every number is finite."""
+
+    def bad(value: Any) -> bool:
+        if isinstance(value, float):
+            return not math.isfinite(value)
+        if isinstance(value, Mapping):
+            return any(bad(item) for item in value.values())
+        if isinstance(value, list | tuple | set | frozenset):
+            return any(bad(item) for item in value)
+        return False
+
+    return next((str(key) for key, value in values.items() if bad(value)), None)
 
 
 def with_choices(schema: vol.Schema, choices: Mapping[str, Mapping[str, str]]) -> vol.Schema:

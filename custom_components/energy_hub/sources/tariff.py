@@ -21,6 +21,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, tzinfo
 import itertools
+import math
 import re
 from typing import Any, ClassVar
 
@@ -41,6 +42,8 @@ CONF_CURRENCY = "currency"
 CONF_BANDS = "bands"
 DIRECTIONS = ("import", "export")
 DAY_MINUTES = 24 * 60
+#: The largest price per kWh taken (in any currency: 1,500 IDR/kWh is a real tariff).
+MAX_RATE = 1_000_000.0
 
 _BAND = re.compile(r"^(\S+?)\s*-\s*(\S+?)\s*[=:]?\s+(\S+)$")
 _TIME = re.compile(r"^(\d{1,2}):(\d{2})$")
@@ -83,6 +86,17 @@ def _date(text: str, line: int) -> date:
         return date.fromisoformat(text)
     except ValueError as err:
         raise FlowError("invalid_date", CONF_BANDS, {"line": str(line), "text": text}) from err
+
+
+def _rate(text: str, line: int) -> float:
+    """A price per kWh: a finite number (negative for plunge pricing), at most MAX_RATE."""
+    try:
+        rate = float(text)
+    except ValueError:
+        rate = math.nan
+    if not math.isfinite(rate) or abs(rate) > MAX_RATE:
+        raise FlowError("invalid_rate", CONF_BANDS, {"line": str(line), "text": text})
+    return rate
 
 
 def _hhmm(minutes: int) -> str:
@@ -139,12 +153,7 @@ def parse_bands(text: str) -> tuple[Period, ...]:
         band = _BAND.match(line)
         if not band:
             raise FlowError("invalid_band", CONF_BANDS, {"line": str(number), "text": raw.strip()})
-        try:
-            rate = float(band[3])
-        except ValueError as err:
-            raise FlowError(
-                "invalid_rate", CONF_BANDS, {"line": str(number), "text": band[3]}
-            ) from err
+        rate = _rate(band[3], number)
         current.append((Band(_minutes(band[1], number), _minutes(band[2], number), rate), number))
     close()
     if not periods:
