@@ -2,12 +2,14 @@
 
 from datetime import timedelta
 import logging
+from typing import Any
 
 from aioresponses import aioresponses
 from freezegun.api import FrozenDateTimeFactory
-from homeassistant.config_entries import ConfigEntryState
+from homeassistant.config_entries import SOURCE_USER, ConfigEntryState
 from homeassistant.const import STATE_OFF, STATE_ON, STATE_UNAVAILABLE
 from homeassistant.core import HomeAssistant
+from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.helpers import device_registry as dr, entity_registry as er
 from homeassistant.util import dt as dt_util
 import pytest
@@ -21,7 +23,7 @@ from .carbon_intensity_mocks import (
     national_entry,
     regional_entry,
 )
-from .conftest import request_count
+from .conftest import CI_URL, DOMAIN, load_json, request_count
 
 PREFIX = "sensor.great_britain_grid"
 
@@ -42,6 +44,43 @@ def _state(hass: HomeAssistant, entity_id: str) -> str:
     state = hass.states.get(entity_id)
     assert state is not None, entity_id
     return state.state
+
+
+async def test_flow_postcode_refused_with_400_is_unknown_postcode(
+    hass: HomeAssistant, mock_api: aioresponses, freezer: FrozenDateTimeFactory
+) -> None:
+    """The API answers an outward code it cannot match (W7) with HTTP 400 "No postcode match
+    can be found.": the form says unknown postcode, not cannot connect; another postcode works."""
+    freezer.move_to("2025-10-22T23:40:00+00:00")
+    result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"next_step_id": "carbon_intensity"}
+    )
+    flow_id = result["flow_id"]
+    mock_api.get(
+        f"{CI_URL}/regional/postcode/W7",
+        status=400,
+        payload={
+            "error": {"code": "400 Bad Request", "message": "No postcode match can be found."}
+        },
+    )
+    result = await hass.config_entries.flow.async_configure(
+        flow_id, {"postcode": "W7 1AA", "advanced": {}}
+    )
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == {"postcode": "unknown_postcode"}
+    assert request_count(mock_api) == 1
+
+    sample = load_json("carbon_intensity/regional_postcode_NG1.json")
+    sample["data"][0] |= {"regionid": 11, "shortname": "South West England", "postcode": "BS16"}
+    mock_api.get(f"{CI_URL}/regional/postcode/BS16", payload=sample)
+    mock_regional(mock_api)
+    result = await hass.config_entries.flow.async_configure(
+        flow_id, {"postcode": "BS16 1AB", "advanced": {}}
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["data"] == {"source": "carbon_intensity", "postcode": "BS16", "region_id": 11}
+    await hass.async_block_till_done()
 
 
 @pytest.mark.usefixtures("entity_registry_enabled_by_default")
@@ -219,49 +258,108 @@ async def test_simulated_day_request_budget(
     assert request_count(mock_api) == 1 + 48
 
 
-async def test_outage_unavailable_then_recovers(
+def _numbered_forecast() -> dict[str, Any]:
+    """The national sample with a distinct forecast per slot (200 + its index), no actuals."""
+    payload = load_json("carbon_intensity/national_fw48h.json")
+    for number, item in enumerate(payload["data"]):
+        item["intensity"] |= {"forecast": 200 + number, "actual": None}
+    return payload
+
+
+async def test_outage_shows_held_forecast_for_two_hours(
     hass: HomeAssistant,
     mock_api: aioresponses,
     freezer: FrozenDateTimeFactory,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    """A failing API makes entities unavailable, retries with backoff, recovers by itself."""
+    """HTTP 500 from 13:00: the held forecast stays shown, slot by slot, with its age, for
+    2 hours after the last good fetch (12:30:40), retried with backoff; then unavailable;
+    back by itself when the API answers again. Requests counted minute by minute."""
     caplog.set_level(logging.INFO, logger="custom_components.energy_hub")
     freezer.move_to("2018-01-20T12:10:00+00:00")
-    mock_national(mock_api)
+    mock_api.get(NATIONAL_FW48H, payload=_numbered_forecast(), repeat=True)
+    mock_api.get(
+        GENERATION, payload=load_json("carbon_intensity/generation_current.json"), repeat=True
+    )
     await _setup(hass, national_entry())
     entity_id = f"{PREFIX}_carbon_intensity"
+    assert _state(hass, entity_id) == "200"
+    await _advance(hass, freezer, "2018-01-20T12:30:40+00:00")
+    assert request_count(mock_api) == 4
+    assert _state(hass, entity_id) == "201"
 
     mock_api.clear()
     mock_api.get(NATIONAL_FW48H, status=500, repeat=True)
-    before = request_count(mock_api)
-    await _advance(hass, freezer, "2018-01-20T12:30:11+00:00")
-    assert _state(hass, entity_id) == STATE_UNAVAILABLE
-    assert request_count(mock_api) - before == 1
-    # Backoff: 1 minute, then 2.
-    await _advance(hass, freezer, "2018-01-20T12:31:12+00:00")
-    assert request_count(mock_api) - before == 2
-    await _advance(hass, freezer, "2018-01-20T12:32:13+00:00")
-    assert request_count(mock_api) - before == 2
-    await _advance(hass, freezer, "2018-01-20T12:33:13+00:00")
-    assert request_count(mock_api) - before == 3
-    assert _state(hass, entity_id) == STATE_UNAVAILABLE
-
-    mock_api.clear()
-    mock_national(mock_api)
-    before = request_count(mock_api)
-    await _advance(hass, freezer, "2018-01-20T12:37:14+00:00")
-    assert _state(hass, entity_id) == "240"
-    assert request_count(mock_api) - before == 2
+    # Minute by minute from 12:31:40 to 15:02:40: (minute, requests so far, state, age).
+    seen: list[tuple[str, int, str, Any]] = []
+    start = dt_util.parse_datetime("2018-01-20T12:30:40+00:00")
+    assert start is not None
+    for minute in range(1, 153):
+        when = start + timedelta(minutes=minute)
+        if when.strftime("%H:%M") == "14:50":  # the API answers again
+            mock_api.clear()
+            mock_api.get(NATIONAL_FW48H, payload=_numbered_forecast(), repeat=True)
+            mock_api.get(
+                GENERATION,
+                payload=load_json("carbon_intensity/generation_current.json"),
+                repeat=True,
+            )
+        await _advance(hass, freezer, when.isoformat())
+        state = hass.states.get(entity_id)
+        assert state is not None
+        if when.strftime("%H:%M") == "14:29":
+            assert state.attributes["data_retrieved"] == "2018-01-20T12:30:40+00:00"
+            assert state.attributes["forecast"][0]["start"] == "2018-01-20T14:00:00+00:00"
+            index = hass.states.get(f"{PREFIX}_carbon_intensity_index")
+            assert index.state == "very_high"
+            assert index.attributes["data_age_minutes"] == 91
+            window = hass.states.get(f"{PREFIX}_greenest_window_intensity")
+            assert window.attributes["data_age_minutes"] == 91
+            # The national mix is for its own half hour (12:00-12:30): not shown as now.
+            assert _state(hass, f"{PREFIX}_gas_share") == STATE_UNAVAILABLE
+            assert _state(hass, f"{PREFIX}_data_last_retrieved") == "2018-01-20T12:30:40+00:00"
+        seen.append(
+            (
+                when.strftime("%H:%M"),
+                request_count(mock_api),
+                state.state,
+                state.attributes.get("data_age_minutes"),
+            )
+        )
+    by_minute = {minute: (count, value, age) for minute, count, value, age in seen}
+    # The minutes with requests: retries 1, 2, 4, 8, 16, 30 minutes after the first failure
+    # at 13:00:40 (instead of one fetch per half hour).
+    asked_at = [m for m, count, _, _ in seen if count != by_minute.get(_prev(m), (4,))[0]]
+    assert asked_at[:7] == ["13:00", "13:01", "13:03", "13:07", "13:15", "13:31", "14:01"]
+    # Held forecast for the slot running now; its age as of the last retry or half-hour tick.
+    assert by_minute["13:00"] == (5, "202", 30)
+    assert by_minute["13:29"] == (9, "202", 45)
+    assert by_minute["13:30"] == (9, "203", 60)
+    assert by_minute["14:00"] == (10, "204", 90)
+    assert by_minute["14:29"] == (11, "204", 91)
+    # Two hours after the last good fetch: unavailable at once, from held data (no request).
+    assert by_minute["14:30"] == (11, STATE_UNAVAILABLE, None)
+    # The next retry fails: the coordinator's backoff takes over (1, 2, 4 minutes...).
+    # 14:50 the API answers: the retry due at 15:02 (16 minutes) brings it back.
+    assert asked_at[7:] == ["14:31", "14:32", "14:34", "14:38", "14:46", "15:02"]
+    assert by_minute["15:01"] == (16, STATE_UNAVAILABLE, None)
+    assert by_minute["15:02"] == (18, "206", None)
+    assert _state(hass, f"{PREFIX}_gas_share") == "43.6"
     failures = [r for r in caplog.records if "Error fetching" in r.getMessage()]
     recoveries = [r for r in caplog.records if "recovered" in r.getMessage()]
-    assert len(failures) == 1
-    assert len(recoveries) == 1
+    held = [r for r in caplog.records if "showing the forecast" in r.getMessage()]
+    assert (len(held), len(failures), len(recoveries)) == (1, 1, 1)
+    assert all(r.levelno <= logging.INFO for r in held + recoveries)
     # Back on the half-hour schedule.
-    await _advance(hass, freezer, "2018-01-20T12:59:59+00:00")
-    assert request_count(mock_api) - before == 2
-    await _advance(hass, freezer, "2018-01-20T13:00:11+00:00")
-    assert request_count(mock_api) - before == 4
+    await _advance(hass, freezer, "2018-01-20T15:29:59+00:00")
+    assert request_count(mock_api) == 18
+    await _advance(hass, freezer, "2018-01-20T15:30:11+00:00")
+    assert request_count(mock_api) == 20
+
+
+def _prev(minute: str) -> str:
+    hours, minutes = divmod(int(minute[:2]) * 60 + int(minute[3:]) - 1, 60)
+    return f"{hours:02d}:{minutes:02d}"
 
 
 async def test_rate_limit_honours_retry_after(

@@ -7,6 +7,7 @@ from aioresponses import aioresponses
 import pytest
 
 from custom_components.energy_hub.api.carbon_intensity import (
+    CarbonIntensityBadRequest,
     CarbonIntensityClient,
     format_time,
     outward_code,
@@ -161,6 +162,31 @@ async def test_regional() -> None:
     assert first.mix["imports"] == 44.2
 
 
+#: The API's answer for an outward code it cannot match (W7, carbon-intensity/api-definitions#10).
+NO_POSTCODE_MATCH = {
+    "error": {"code": "400 Bad Request", "message": "No postcode match can be found."}
+}
+
+
+async def test_postcode_refused_with_400_is_unknown() -> None:
+    """HTTP 400 "No postcode match" for a well-formed outward code: not found, with the
+    API's reason; a 400 elsewhere stays a bad request carrying it."""
+    async with aiohttp.ClientSession() as session:
+        client = CarbonIntensityClient(session, CI_URL)
+        with aioresponses() as mocked:
+            mocked.get(f"{CI_URL}/regional/postcode/W7", status=400, payload=NO_POSTCODE_MATCH)
+            mocked.get(
+                f"{CI_URL}/intensity/2018-01-20T12:10Z/fw48h", status=400, payload=NO_POSTCODE_MATCH
+            )
+            with pytest.raises(ApiNotFoundError, match="No postcode match can be found"):
+                await client.region_for_postcode("w7 1aa")
+            with pytest.raises(CarbonIntensityBadRequest) as refused:
+                await client.national_forecast(NOW)
+    assert refused.value.api_message == "No postcode match can be found."
+    assert isinstance(refused.value, ApiResponseError)
+    assert client.request_count == 2
+
+
 @pytest.mark.parametrize(
     ("kwargs", "error"),
     [
@@ -180,6 +206,11 @@ async def test_regional() -> None:
         ({"status": 403, "payload": {"detail": "no"}}, ApiAuthError),
         ({"status": 404, "payload": {"detail": "no"}}, ApiNotFoundError),
         ({"status": 400, "payload": {"error": {"code": "400"}}}, ApiResponseError),
+        ({"status": 400, "body": "not json"}, ApiResponseError),
+        (
+            {"status": 400, "body": "<html>400</html>", "content_type": "text/html"},
+            ApiConnectionError,
+        ),
         ({"status": 200, "body": '{"data": [{"from": '}, ApiResponseError),
         ({"status": 200, "payload": {"data": [{"from": "yesterday"}]}}, ApiResponseError),
         ({"status": 200, "payload": [1, 2]}, ApiResponseError),

@@ -3,6 +3,7 @@
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+import json
 import re
 from typing import Any
 
@@ -170,8 +171,39 @@ def _data(body: Any) -> Any:
     return body.get("data")
 
 
+class CarbonIntensityBadRequest(ApiResponseError):
+    """HTTP 400: the API refused what was asked (``{"error": {"code", "message"}}``)."""
+
+    def __init__(self, message: str, api_message: str | None) -> None:
+        """Keep the API's own message ("No postcode match can be found.")."""
+        super().__init__(message)
+        self.api_message = api_message
+
+
+def error_message(body: str) -> str | None:
+    """The ``message`` of the API's documented error body, if it is one."""
+    try:
+        parsed = json.loads(body)
+    except ValueError:
+        return None
+    error = parsed.get("error") if isinstance(parsed, Mapping) else None
+    message = error.get("message") if isinstance(error, Mapping) else None
+    return message.strip() if isinstance(message, str) and message.strip() else None
+
+
 class CarbonIntensityClient(JsonApiClient):
     """GB Carbon Intensity API. No authentication."""
+
+    def _raise_for_status(
+        self, status: int, body: str, content_type: str, retry_after: str | None
+    ) -> None:
+        """A 400 carries the API's reason (``{"error": {"code": "400 Bad Request", ...}}``)."""
+        if status == 400 and "html" not in content_type.lower():
+            message = error_message(body)
+            raise CarbonIntensityBadRequest(
+                f"{self.base_url} answered HTTP 400: {message or body[:200]}", message
+            )
+        super()._raise_for_status(status, body, content_type, retry_after)
 
     async def national_forecast(self, start: datetime) -> list[IntensitySlot]:
         """National slots for 48 h from the slot containing ``start`` (``actual`` once known)."""
@@ -197,10 +229,16 @@ class CarbonIntensityClient(JsonApiClient):
         )
 
     async def region_for_postcode(self, postcode: str) -> Region:
-        """The region an outward code belongs to. ApiNotFoundError when the API does not know it."""
-        body = await self._request_json(
-            "GET", f"/regional/postcode/{outward_code(postcode)}", allow_empty=True
-        )
+        """The region an outward code belongs to. ApiNotFoundError when the API does not know it:
+        an answer without data, or HTTP 400 ("No postcode match can be found.", as for W7)."""
+        outward = outward_code(postcode)
+        try:
+            body = await self._request_json(
+                "GET", f"/regional/postcode/{outward}", allow_empty=True
+            )
+        except CarbonIntensityBadRequest as err:
+            # The outward code is well formed (checked above): a 400 refuses that postcode.
+            raise ApiNotFoundError(f"unknown postcode {outward!r}: {err.api_message}") from err
         data = _data(body)
         if isinstance(data, list):
             data = data[0] if data else None

@@ -1,7 +1,7 @@
 """GB Carbon Intensity: national or regional intensity, its 48 h forecast and generation mix."""
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 import itertools
 from typing import Any, ClassVar
@@ -21,8 +21,8 @@ from ..api.carbon_intensity import (
     outward_code,
     slot_start,
 )
-from ..api.errors import ApiError, ApiNotFoundError
-from ..const import CONF_SOURCE
+from ..api.errors import ApiError, ApiNotFoundError, ApiRateLimitedError
+from ..const import CONF_SOURCE, LOGGER
 from ..metrics import CARBON_INDEX_OPTIONS, KNOWN_FUELS
 from .base import (
     DeviceSpec,
@@ -49,6 +49,14 @@ PUBLISH_DELAY = timedelta(seconds=10)
 SLOT = timedelta(minutes=30)
 WINDOW_HORIZON = timedelta(hours=24)
 FORECAST_HORIZON = timedelta(hours=48)
+#: While fetches fail, the held forecast is shown for this long after the last good fetch.
+HELD_GRACE = timedelta(hours=2)
+#: Retries while the held forecast is shown: 1 minute, doubling up to 30 minutes.
+RETRY_START = timedelta(minutes=1)
+RETRY_MAX = timedelta(minutes=30)
+#: Attributes every reading shown from held data carries while fetches fail.
+ATTR_DATA_AGE = "data_age_minutes"
+ATTR_DATA_RETRIEVED = "data_retrieved"
 
 RENEWABLE_FUELS = frozenset({"wind", "solar", "hydro", "biomass"})
 FOSSIL_FUELS = frozenset({"gas", "coal", "oil"})
@@ -63,6 +71,17 @@ class CarbonIntensityData:
     region: Region | None = None
     #: The national mix (the regional forecast carries a mix per slot instead).
     generation: GenerationMix | None = None
+    #: Set while fetches fail and these are held data: when the first of them failed.
+    failing_since: datetime | None = None
+
+    @property
+    def held_until(self) -> datetime:
+        """Held data are shown until then (2 hours after the fetch that got them)."""
+        return self.retrieved + HELD_GRACE
+
+    def covers(self, now: datetime) -> bool:
+        """Whether the forecast has the slot running at ``now``."""
+        return any(slot.start <= now < slot.end for slot in self.slots)
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,6 +147,9 @@ class CarbonIntensitySource(Source[CarbonIntensityData]):
         region_id = data.get(CONF_REGION_ID)
         self.region_id: int | None = int(region_id) if region_id is not None else None
         self.window_hours = int(self.options[CONF_WINDOW_HOURS])
+        #: Fetches failed in a row while held data are shown, and when to try again.
+        self._failures = 0
+        self._retry_at: datetime | None = None
 
     # --- config flow -------------------------------------------------------------------
     @classmethod
@@ -202,6 +224,38 @@ class CarbonIntensitySource(Source[CarbonIntensityData]):
     async def async_update(
         self, previous: CarbonIntensityData | None, now: datetime
     ) -> CarbonIntensityData:
+        """Fetch; when that fails, keep showing the held forecast while it covers now, up to
+        2 hours after the fetch that got it (retrying with backoff), then raise."""
+        try:
+            data = await self._fetch(now)
+        except ApiError as err:
+            if previous is None or now >= previous.held_until or not previous.covers(now):
+                self._failures = 0
+                self._retry_at = None
+                raise
+            self._failures += 1
+            delay = min(RETRY_START * 2 ** (self._failures - 1), RETRY_MAX)
+            if isinstance(err, ApiRateLimitedError) and err.retry_after:
+                delay = max(delay, timedelta(seconds=err.retry_after))
+            self._retry_at = now + delay
+            if self._failures == 1:
+                LOGGER.info(
+                    "Carbon Intensity update failed (%s); showing the forecast retrieved at %s "
+                    "until %s",
+                    err,
+                    previous.retrieved.isoformat(),
+                    previous.held_until.isoformat(),
+                )
+            else:
+                LOGGER.debug("Carbon Intensity update failed again (%s)", err)
+            return replace(previous, failing_since=previous.failing_since or now)
+        if self._failures:
+            LOGGER.info("Carbon Intensity updates recovered")
+        self._failures = 0
+        self._retry_at = None
+        return data
+
+    async def _fetch(self, now: datetime) -> CarbonIntensityData:
         """One request per endpoint: the 48 h forecast, plus the mix when national."""
         start = slot_start(now)
         if self.region_id is None:
@@ -212,12 +266,19 @@ class CarbonIntensitySource(Source[CarbonIntensityData]):
         return CarbonIntensityData(slots=regional.slots, region=regional.region, retrieved=now)
 
     def next_update(self, data: CarbonIntensityData, now: datetime) -> datetime:
-        """Just after the next half hour, when the API publishes the next slot."""
+        """Just after the next half hour, when the API publishes the next slot; while
+        fetches fail, the retry (1 minute, doubling up to 30, or as long as a 429 asked)."""
+        if data.failing_since is not None and self._retry_at is not None:
+            return self._retry_at
         return slot_start(now) + SLOT + PUBLISH_DELAY
 
     def next_tick(self, data: CarbonIntensityData, now: datetime) -> datetime:
-        """The current slot changes at every half hour, from held data."""
-        return slot_start(now) + SLOT
+        """The current slot changes at every half hour, from held data; held data that
+        failed to refresh stop being shown 2 hours after they were fetched."""
+        tick = slot_start(now) + SLOT
+        if data.failing_since is not None and now < data.held_until:
+            return min(tick, data.held_until)
+        return tick
 
     def devices(self, data: CarbonIntensityData) -> list[DeviceSpec]:
         """One service device for the region (or Great Britain)."""
@@ -234,8 +295,33 @@ class CarbonIntensitySource(Source[CarbonIntensityData]):
         ]
 
     def readings(self, data: CarbonIntensityData, now: datetime) -> list[Reading]:
-        """Intensity and index now, forecast, mix and shares, greenest window."""
+        """Intensity and index now, forecast, mix and shares, greenest window.
+
+        While fetches fail, held data stay shown for 2 hours after they were fetched, each
+        reading with its age (``data_age_minutes``, ``data_retrieved``); the national mix
+        only while its own half hour runs.
+        """
+        out = self._readings(data, now)
+        if data.failing_since is None:
+            return out
+        age = {
+            ATTR_DATA_AGE: int((now - data.retrieved).total_seconds() // 60),
+            ATTR_DATA_RETRIEVED: data.retrieved.isoformat(),
+        }
+        return [
+            reading
+            if reading.metric == "last_retrieved"
+            else replace(reading, attributes={**(reading.attributes or {}), **age})
+            for reading in out
+        ]
+
+    def _readings(self, data: CarbonIntensityData, now: datetime) -> list[Reading]:
         device = "grid"
+        if data.failing_since is not None:
+            if now >= data.held_until:
+                data = replace(data, slots=[], generation=None)
+            elif data.generation and not data.generation.start <= now < data.generation.end:
+                data = replace(data, generation=None)
         current = next((s for s in data.slots if s.start <= now < s.end), None)
         forecast = [
             {
