@@ -8,6 +8,10 @@ national slots carry `actual` once they have started, regional slots only `forec
 Data is a pure function of the slot and the region (weather-like sums of sines, the sun's
 elevation, a demand curve and hash-seeded jitter), so every endpoint agrees on every slot and
 the same clock always gives byte-identical responses.
+
+A well-formed outward code the API cannot place gets HTTP 400 "No postcode match can be found."
+from `/regional/postcode/{postcode}` (the real answer for W7, carbon-intensity/api-definitions
+issue 10) and an empty 200 from the `/regional/intensity/...` windows (Predbat's observation).
 """
 
 from __future__ import annotations
@@ -478,6 +482,10 @@ def regions_item(start: datetime) -> JSONObject:
 # --- request handling ----------------------------------------------------------------------------
 
 
+NO_POSTCODE_MATCH: Final = "No postcode match can be found."
+"""The message of the real API's 400 for an outward code it cannot place."""
+
+
 class _BadRequest(Exception):
     """Raised by the parsers; becomes a 400 with the documented error body."""
 
@@ -574,7 +582,10 @@ class _Handlers:
 
     async def regional_current(self, request: web.Request) -> web.Response:
         info = request.match_info
-        return self._regional_current(_parse_place(info["kind"], info["value"]))
+        place = _parse_place(info["kind"], info["value"])
+        if place.postcode is not None and place.regionid is None:
+            raise _BadRequest(NO_POSTCODE_MATCH)
+        return self._regional_current(place)
 
     async def regional_intensity_all(self, request: web.Request) -> web.Response:
         info = request.match_info

@@ -343,9 +343,12 @@ async def test_postcode_areas_map_to_regions(client: Client) -> None:
             assert region["postcode"] == outward
 
 
-async def test_unknown_postcode_gives_200_without_data(client: Client) -> None:
+async def test_unknown_postcode_gives_400_no_match_or_200_without_data(client: Client) -> None:
+    """The real API: 400 "No postcode match" from the lookup (W7), empty 200 from windows."""
     for outward in ("ZZ9", "BT1", "JE2", "IM1"):  # valid syntax, not on the GB grid
-        assert await get_json(client, f"/regional/postcode/{outward}") == {"data": []}
+        assert await get_json(client, f"/regional/postcode/{outward}", status=400) == {
+            "error": {"code": "400 Bad Request", "message": "No postcode match can be found."}
+        }
         window = f"/regional/intensity/2026-11-23T18:00Z/fw48h/postcode/{outward}"
         response = await client.get(CI + window)
         assert response.status == 200
