@@ -21,6 +21,38 @@ logging.getLogger("sqlalchemy.engine").setLevel(logging.WARNING)
 logging.getLogger("aiohttp.access").disabled = True
 CI_URL = "https://api.carbonintensity.org.uk"
 
+#: Tests that write long-term statistics; scripts/test runs them on SQLite and PostgreSQL
+#: (``-m both_databases --dburl postgresql://...``): whole files, and elsewhere by name.
+BOTH_DATABASES_FILES = {
+    "test_statistics.py",
+    "test_statistics_races.py",
+    "test_statistics_year.py",
+    "test_history.py",
+}
+BOTH_DATABASES_NAMES = re.compile(r"restart|statistic|backfill")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Register the marker of tests run on every recorder database."""
+    config.addinivalue_line(
+        "markers", "both_databases: statistics test, run on SQLite and on PostgreSQL"
+    )
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark the statistics tests that scripts/test runs on PostgreSQL too."""
+    for item in items:
+        if {"sandbox", "api"} & set(item.path.parts):
+            continue
+        if item.path.name in BOTH_DATABASES_FILES or BOTH_DATABASES_NAMES.search(item.name):
+            item.add_marker(pytest.mark.both_databases)
+
+
+def database_name(request: pytest.FixtureRequest) -> str:
+    """``sqlite`` or ``postgresql``: the recorder database this run uses (``--dburl``)."""
+    url = str(request.config.getoption("dburl"))
+    return "postgresql" if url.startswith("postgresql") else "sqlite"
+
 
 def load_json(name: str) -> Any:
     """A JSON fixture from tests/fixtures."""
