@@ -1,7 +1,9 @@
 """History into statistics through the coordinator: background start, schedule, failures."""
 
+import asyncio
 from collections.abc import AsyncIterator, Mapping
 from datetime import UTC, datetime, timedelta
+import logging
 from typing import Any, ClassVar
 from unittest.mock import patch
 
@@ -263,3 +265,117 @@ async def test_rebuild_statistics_errors(hass: HomeAssistant, fake_source: Any) 
             blocking=True,
         )
     assert none.value.translation_key == "no_statistics"
+
+
+async def test_history_due_during_a_rebuild_runs_after_it(
+    hass: HomeAssistant, fake_source: Any, freezer: FrozenDateTimeFactory
+) -> None:
+    """The hourly run that comes due while the rebuild action runs is not lost: it runs once
+    the rebuild ends, and the hourly schedule goes on from there."""
+    entry = await _setup(hass)
+    real = FakeHistorySource.async_history
+    started, release = asyncio.Event(), asyncio.Event()
+
+    async def slow(self: FakeHistorySource, *args: Any) -> AsyncIterator[HistorySeries]:
+        started.set()
+        await release.wait()
+        async for series in real(self, *args):
+            yield series
+
+    with patch.object(FakeHistorySource, "async_history", slow):
+        rebuild = hass.async_create_task(
+            hass.services.async_call(
+                DOMAIN,
+                "rebuild_statistics",
+                {"config_entry_id": entry.entry_id, "start": "2026-06-09"},
+                blocking=True,
+            )
+        )
+        await started.wait()
+        freezer.move_to(NOW + HOUR)  # the hourly run comes due mid-rebuild
+        async_fire_time_changed(hass)
+        release.set()
+        await rebuild
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert fake_source.calls == [
+        datetime(2026, 6, 8, 12, tzinfo=UTC),  # setup
+        datetime(2026, 6, 9, 7, tzinfo=UTC),  # the rebuild
+        datetime(2026, 6, 8, 13, tzinfo=UTC),  # the run that came due, after the rebuild
+    ]
+    assert (await _sums(hass))[-1] == (datetime(2026, 6, 10, 12, tzinfo=UTC), 49.0)
+    await _advance(hass, freezer, NOW + 2 * HOUR + timedelta(seconds=1))
+    assert fake_source.calls[-1] == datetime(2026, 6, 8, 14, tzinfo=UTC)
+    assert (await _sums(hass))[-1] == (datetime(2026, 6, 10, 13, tzinfo=UTC), 50.0)
+
+
+async def test_long_history_outage_logs_once_then_recovery(
+    hass: HomeAssistant,
+    fake_source: Any,
+    freezer: FrozenDateTimeFactory,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Eight failed runs in a row (about four hours of back-off) log one warning; the run that
+    works again logs one recovery line; a new outage warns again."""
+    fake_source.error = ApiConnectionError("down")
+    await _setup(hass)
+    when = NOW
+    for failure in range(1, 8):  # 1, 2, 4, ... 30 minutes
+        when += min(timedelta(minutes=2 ** (failure - 1)), timedelta(minutes=30))
+        await _advance(hass, freezer, when + timedelta(seconds=1))
+        when += timedelta(seconds=1)
+    assert len(fake_source.calls) == 8
+
+    def lines(level: int) -> list[str]:
+        return [
+            r.getMessage()
+            for r in caplog.records
+            if r.levelno >= level and r.name.startswith("custom_components.energy_hub")
+        ]
+
+    assert lines(logging.WARNING) == [
+        f"fake {_entry_id(hass)}: history not updated (down); retrying in 0:01:00"
+    ]
+    assert lines(logging.INFO) == lines(logging.WARNING)
+    fake_source.error = None
+    when += timedelta(minutes=30)
+    await _advance(hass, freezer, when + timedelta(seconds=1))
+    assert len(fake_source.calls) == 9
+    assert lines(logging.INFO)[1:] == [f"fake {_entry_id(hass)}: history updated again"]
+    assert len(await _sums(hass)) == 48
+    fake_source.error = ApiConnectionError("down again")
+    await _advance(hass, freezer, when + HOUR + timedelta(seconds=2))
+    assert len(fake_source.calls) == 10
+    assert lines(logging.WARNING)[1:] == [
+        f"fake {_entry_id(hass)}: history not updated (down again); retrying in 0:01:00"
+    ]
+
+
+def _entry_id(hass: HomeAssistant) -> str:
+    return hass.config_entries.async_entries(DOMAIN)[0].entry_id
+
+
+class PublicHistorySource(FakeHistorySource):
+    """The fake source without credentials (like Carbon Intensity or Elexon)."""
+
+    @classmethod
+    def credentials_schema(cls) -> None:  # type: ignore[override]
+        return None
+
+
+async def test_public_source_history_rejected_is_retried_not_reauth(
+    hass: HomeAssistant, fake_source: Any, freezer: FrozenDateTimeFactory
+) -> None:
+    """A source without credentials that answers 401/403 while reading history backs off and
+    recovers; no reauth flow (there is nothing to re-enter)."""
+    fake_source.error = ApiAuthError("HTTP 401")
+    with patch.dict(SOURCES, {"fake": PublicHistorySource}):
+        entry = await _setup(hass)
+        assert not hass.config_entries.flow.async_progress_by_handler(DOMAIN)
+        assert entry.state is ConfigEntryState.LOADED
+        assert entry.runtime_data.history_failures == 1
+        fake_source.error = None
+        await _advance(hass, freezer, NOW + timedelta(seconds=61))
+    assert len(fake_source.calls) == 2
+    assert len(await _sums(hass)) == 48
+    assert entry.runtime_data.history_failures == 0
+    assert not hass.config_entries.flow.async_progress_by_handler(DOMAIN)
