@@ -21,6 +21,17 @@ time, so the energy that flowed is known exactly: `energy_between` is the ground
 
 A second device (`ENV_MAC`) is a room sensor (CO2, temperature, humidity every minute), as a
 real Aretas account mixes devices.
+
+A third (`VI_MAC`) is a battery of the same make whose device reports no power type: only
+state of charge (514), current (516) and voltage (518), about every 20 minutes (10 to 30
+minutes apart: the slot is jittered by up to 5 minutes). Like real firmware it sometimes sends
+65535 for the current and 6553.5 V (beyond the catalogue's 0-450 V) for the voltage; one
+sample in twenty reaches the platform `VI_LATE` after it was taken (after later samples); and
+every day from 13:10 to 15:40 UTC the device is offline (the battery keeps running; no samples,
+so the 14:00 hour has none). Its ground truth is the notebook's method applied to what the
+device sent: power = voltage x current at each valid sample, the trapezoidal rule between
+samples at most `max_gap` apart, split at the zero crossing (`vi_energy`, `vi_hourly_energy`,
+`vi_uncovered`), computed here independently of Energy Hub.
 """
 
 from __future__ import annotations
@@ -31,6 +42,7 @@ from datetime import UTC, date, datetime, timedelta
 import functools
 import hashlib
 import hmac
+import itertools
 import json
 import math
 from typing import Any, Final
@@ -50,12 +62,22 @@ CLIENT_ID: Final = "5a6e7c1d0b9f4e2a8c3d1f0e9b8a7c6d"
 LOCATION_ID: Final = "00000000000000000000000000000101"
 BESS_MAC: Final = 1000000101
 ENV_MAC: Final = 1000000102
+VI_MAC: Final = 1000000103
+BATTERIES: Final = (BESS_MAC, VI_MAC)
 
 TOKEN_LIFETIME: Final = timedelta(hours=12)
 """Tokens expire after this (UNVERIFIED: Aretas documents no lifetime; clients re-login on 401)."""
 DEFAULT_LIMIT: Final = 1_000_000
 
 SAMPLE_PERIOD: Final = 20  # seconds
+VI_SLOT: Final = 20 * 60  # seconds: the voltage/current device's nominal reporting interval
+VI_JITTER: Final = 5 * 60  # seconds either side of the slot
+VI_OUTAGE: Final = (timedelta(hours=13, minutes=10), timedelta(hours=15, minutes=40))
+"""Every UTC day the voltage/current device is offline between these times of day."""
+VI_LATE: Final = timedelta(hours=2)
+"""How long after it was taken a late sample reaches the platform."""
+SENTINEL: Final = 65535.0
+BAD_VOLTAGE: Final = 6553.5
 ENV_PERIOD: Final = 60
 MODE_EVERY: Final = 15  # samples: type 533 every 5 minutes
 
@@ -77,6 +99,7 @@ T_CO2: Final = 181
 T_TEMP_C: Final = 246
 T_HUMIDITY: Final = 248
 BESS_TYPES: Final = (T_SOC, T_CURRENT, T_VOLTAGE, T_TEMP_1, T_TEMP_2, T_POWER, T_MODE)
+VI_TYPES: Final = (T_SOC, T_CURRENT, T_VOLTAGE)
 ENV_TYPES: Final = (T_CO2, T_TEMP_C, T_HUMIDITY)
 
 
@@ -263,7 +286,7 @@ class _DayPlan:
 
 @functools.lru_cache(maxsize=512)
 def _plan(mac: int, day: date) -> _DayPlan:
-    if mac != BESS_MAC:
+    if mac not in BATTERIES:
         raise KeyError(f"{mac} is not a sandbox BESS")
     ordinal = day.toordinal()
 
@@ -361,7 +384,7 @@ def energy_between(mac: int, start: datetime, end: datetime) -> BessEnergy:
 
 def usable_capacity_kwh(mac: int) -> float:
     """The battery's usable capacity: energy at its terminals from 0 to 100 % (ground truth)."""
-    if mac != BESS_MAC:
+    if mac not in BATTERIES:
         raise KeyError(f"{mac} is not a sandbox BESS")
     return USABLE_CAPACITY_KWH
 
@@ -469,15 +492,27 @@ def _env_values(mac: int, index: int, stamp_ms: int) -> list[tuple[int, float]]:
     ]
 
 
-DEVICES: Final[Mapping[int, str]] = {BESS_MAC: "BESS 10 kW / 24 kWh", ENV_MAC: "Plant room air"}
+DEVICES: Final[Mapping[int, str]] = {
+    BESS_MAC: "BESS 10 kW / 24 kWh",
+    ENV_MAC: "Plant room air",
+    VI_MAC: "BESS voltage and current",
+}
 
 
 def _period(mac: int) -> int:
     return SAMPLE_PERIOD if mac == BESS_MAC else ENV_PERIOD
 
 
-def samples(mac: int, begin_ms: int, end_ms: int) -> Iterator[tuple[int, list[tuple[int, float]]]]:
-    """(timestamp ms, [(type, value)]) of every sample with begin <= timestamp <= end."""
+def samples(
+    mac: int, begin_ms: int, end_ms: int, *, now_ms: int | None = None
+) -> Iterator[tuple[int, list[tuple[int, float]]]]:
+    """(timestamp ms, [(type, value)]) of every sample with begin <= timestamp <= end (that had
+    reached the platform by `now_ms`, when given)."""
+    if mac == VI_MAC:
+        for index, stamp in _vi_indexes(begin_ms, end_ms):
+            if now_ms is None or _vi_arrival_ms(index, stamp) <= now_ms:
+                yield stamp, _vi_values(index, stamp)
+        return
     period = _period(mac)
     index = max(0, begin_ms // (period * 1000) - 1)
     while True:
@@ -498,10 +533,16 @@ def _values(mac: int, index: int, stamp_ms: int) -> list[tuple[int, float]]:
 def latest_values(mac: int, now: datetime) -> dict[int, tuple[int, float]]:
     """type -> (timestamp ms, value) of the last reading of each type at or before `now`
     (within a week), as `sensorreport/latest` keeps them."""
-    period = _period(mac)
     now_ms = int(as_utc(now).timestamp() * 1000)
-    index = now_ms // (period * 1000)
     found: dict[int, tuple[int, float]] = {}
+    if mac == VI_MAC:
+        for index, stamp in reversed(list(_vi_indexes(now_ms - 86_400_000, now_ms))):
+            if _vi_arrival_ms(index, stamp) <= now_ms:
+                for type_id, value in _vi_values(index, stamp):
+                    found.setdefault(type_id, (stamp, value))
+        return found
+    period = _period(mac)
+    index = now_ms // (period * 1000)
     wanted = set(BESS_TYPES if mac == BESS_MAC else ENV_TYPES)
     for _ in range(7 * 86400 // period):
         stamp = _sample_ms(mac, index, period)
@@ -512,6 +553,168 @@ def latest_values(mac: int, now: datetime) -> dict[int, tuple[int, float]]:
                 break
         index -= 1
     return found
+
+
+# --- the voltage/current device ------------------------------------------------------------------
+
+
+def _vi_stamp_ms(index: int) -> int:
+    return index * VI_SLOT * 1000 + round(_jitter(VI_MAC, 1, index) * VI_JITTER * 1000)
+
+
+def _vi_offline(stamp_ms: int) -> bool:
+    second = timedelta(milliseconds=stamp_ms % 86_400_000)
+    return VI_OUTAGE[0] <= second < VI_OUTAGE[1]
+
+
+def vi_is_late(index: int) -> bool:
+    """Whether sample `index` of the voltage/current device reaches the platform late."""
+    return _jitter(VI_MAC, 14, index) > 0.9
+
+
+def _vi_arrival_ms(index: int, stamp_ms: int) -> int:
+    late = VI_LATE if vi_is_late(index) else timedelta(0)
+    return stamp_ms + int(late.total_seconds() * 1000)
+
+
+def _vi_indexes(begin_ms: int, end_ms: int) -> Iterator[tuple[int, int]]:
+    """(index, timestamp ms) of the device's samples with begin <= timestamp <= end."""
+    index = begin_ms // (VI_SLOT * 1000) - 1
+    while (stamp := _vi_stamp_ms(index)) <= end_ms:
+        if stamp >= begin_ms and not _vi_offline(stamp):
+            yield index, stamp
+        index += 1
+
+
+def _vi_values(index: int, stamp_ms: int) -> list[tuple[int, float]]:
+    """What the device sent: SoC, current, voltage (with its sentinels)."""
+    moment = datetime.fromtimestamp(stamp_ms / 1000, UTC)
+    power = power_w(VI_MAC, moment)
+    soc = soc_percent(VI_MAC, moment)
+    ocv = _ocv(soc / 100)
+    voltage = (ocv + math.sqrt(ocv * ocv - 4 * 0.12 * power)) / 2
+    current = round(power / voltage * (1 + 0.003 * _jitter(VI_MAC, 3, index)), 2)
+    volts = round(voltage * (1 + 0.0005 * _jitter(VI_MAC, 4, index)), 2)
+    if _jitter(VI_MAC, 12, index) > 0.93:
+        current = SENTINEL
+    if _jitter(VI_MAC, 13, index) > 0.95:
+        volts = BAD_VOLTAGE
+    return [(T_SOC, round(soc, 1)), (T_CURRENT, current), (T_VOLTAGE, volts)]
+
+
+@dataclass(frozen=True, slots=True)
+class ViSample:
+    """One sample of the voltage/current device as it sent it."""
+
+    at: datetime
+    soc: float
+    current: float
+    voltage: float
+    late: bool
+
+    @property
+    def power_w(self) -> float | None:
+        """Voltage x current (W, + discharging), None when either is a sentinel."""
+        if self.current == SENTINEL or self.voltage == BAD_VOLTAGE:
+            return None
+        return self.voltage * self.current
+
+
+def vi_samples(start: datetime, end: datetime) -> list[ViSample]:
+    """The voltage/current device's samples with start <= time <= end, late ones included."""
+    out = []
+    for index, stamp in _vi_indexes(
+        int(as_utc(start).timestamp() * 1000), int(as_utc(end).timestamp() * 1000)
+    ):
+        values = dict(_vi_values(index, stamp))
+        out.append(
+            ViSample(
+                datetime.fromtimestamp(stamp / 1000, UTC),
+                values[T_SOC],
+                values[T_CURRENT],
+                values[T_VOLTAGE],
+                vi_is_late(index),
+            )
+        )
+    return out
+
+
+def _vi_pairs(
+    start: datetime, end: datetime, max_gap: timedelta, live: bool
+) -> Iterator[tuple[datetime, float, datetime, float, bool]]:
+    """(t0, p0, t1, p1, bridged) for consecutive valid power samples around [start, end];
+    `live` leaves out the late samples (a poller has bridged them before they arrive)."""
+    points: list[tuple[datetime, float]] = []
+    for sample in vi_samples(start - max_gap, end + max_gap):
+        power = sample.power_w
+        if power is not None and not (live and sample.late):
+            points.append((sample.at, power))
+    for (t0, p0), (t1, p1) in itertools.pairwise(points):
+        yield t0, p0, t1, p1, t1 - t0 <= max_gap
+
+
+def _area(
+    t0: datetime, p0: float, t1: datetime, p1: float, *, a: datetime, b: datetime
+) -> tuple[float, float]:
+    """(charged, discharged) W s of the straight line from (t0, p0) to (t1, p1) over [a, b]."""
+    length = (t1 - t0).total_seconds()
+
+    def at(moment: datetime) -> float:
+        return p0 + (p1 - p0) * (moment - t0).total_seconds() / length
+
+    pa, pb = at(a), at(b)
+    seconds = (b - a).total_seconds()
+    if pa * pb >= 0:
+        area = (pa + pb) / 2 * seconds
+        return (-area, 0.0) if area < 0 else (0.0, area)
+    zero = seconds * pa / (pa - pb)
+    first, second = pa / 2 * zero, pb / 2 * (seconds - zero)
+    return -min(first, 0.0) - min(second, 0.0), max(first, 0.0) + max(second, 0.0)
+
+
+def vi_energy(
+    start: datetime, end: datetime, *, max_gap: timedelta = timedelta(hours=1), live: bool = False
+) -> BessEnergy:
+    """Energy by the notebook's method between two instants (see the module docstring);
+    `live`: as a poller counts it, the late samples left out."""
+    charged = discharged = 0.0
+    for t0, p0, t1, p1, bridged in _vi_pairs(start, end, max_gap, live):
+        a, b = max(t0, start), min(t1, end)
+        if bridged and a < b:
+            c, d = _area(t0, p0, t1, p1, a=a, b=b)
+            charged += c
+            discharged += d
+    return BessEnergy(charged / 3_600_000, discharged / 3_600_000)
+
+
+def vi_hourly_energy(
+    start: datetime, end: datetime, *, max_gap: timedelta = timedelta(hours=1)
+) -> dict[datetime, BessEnergy]:
+    """`vi_energy` of each UTC hour from `start` (on the hour) to `end`, every sample
+    counted; hours that no bridged pair of samples overlaps are left out."""
+    out: dict[datetime, BessEnergy] = {}
+    hour = as_utc(start)
+    while hour < end:
+        nxt = hour + timedelta(hours=1)
+        if any(
+            bridged and max(t0, hour) < min(t1, nxt)
+            for t0, _, t1, _, bridged in _vi_pairs(hour, nxt, max_gap, False)
+        ):
+            out[hour] = vi_energy(hour, nxt, max_gap=max_gap)
+        hour = nxt
+    return out
+
+
+def vi_uncovered(
+    start: datetime, end: datetime, *, max_gap: timedelta = timedelta(hours=1)
+) -> timedelta:
+    """Time between `start` and `end` inside gaps of more than `max_gap` between the valid
+    samples a poller sees (late ones left out)."""
+    total = timedelta(0)
+    for t0, _, t1, _, bridged in _vi_pairs(start, end, max_gap, True):
+        if not bridged:
+            total += max(timedelta(0), min(t1, end) - max(t0, start))
+    return total
 
 
 # --- state: tokens -------------------------------------------------------------------------------
@@ -728,7 +931,7 @@ class _Handlers:
         now_ms = int(self._now().timestamp() * 1000)
         items: list[JSONObject] = []
         if mac in DEVICES:
-            for stamp, values in samples(mac, begin, min(end, now_ms)):
+            for stamp, values in samples(mac, begin, min(end, now_ms), now_ms=now_ms):
                 for type_id, value in values:
                     if not wanted or type_id in wanted:
                         items.append({"type": type_id, "timestamp": stamp, "data": value})

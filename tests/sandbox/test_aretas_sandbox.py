@@ -26,6 +26,7 @@ from sandbox.aretas import (
     BESS_MAC,
     ENV_MAC,
     PASSWORD,
+    VI_MAC,
     USERNAME,
     energy_between,
     offline_windows,
@@ -93,10 +94,10 @@ async def test_location_view_and_latest(bess: Client) -> None:
     assert (await bess.get(f"{PREFIX}/client/locationview")).status == 401
     view = await (await bess.get(f"{PREFIX}/client/locationview", headers=headers)).json()
     assert list(view) == ["id", "allMacs", "locationSensorViews"]
-    assert view["allMacs"] == [BESS_MAC, ENV_MAC]
+    assert view["allMacs"] == [BESS_MAC, ENV_MAC, VI_MAC]
     [location] = view["locationSensorViews"]
     assert {"location", "lastSensorReportTime", "buildingMapList", "sensorList"} <= set(location)
-    bess_device, _ = location["sensorList"]
+    bess_device, _, _ = location["sensorList"]
     assert bess_device["mac"] == BESS_MAC
     assert bess_device["status"]["_status"] == "ok"
     assert NOW.timestamp() * 1000 - bess_device["lastReportTime"] < 20_500
@@ -265,7 +266,7 @@ async def test_token_expiry_and_faults(bess: Client, bess_clock: ManualClock) ->
     with pytest.raises(ApiAuthError):
         await client.location_view()
     await bess.delete("/_admin/faults/aretas")
-    assert len((await client.location_view()).devices) == 2
+    assert len((await client.location_view()).devices) == 3
 
 
 # --- the battery model ---------------------------------------------------------------------------

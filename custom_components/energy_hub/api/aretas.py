@@ -47,7 +47,11 @@ types is about 7,600 readings)."""
 BYRANGE_LIMIT = 20_000
 """``limit`` sent with every history request (the API needs one; its client's default is 10^6)."""
 MAX_GAP = timedelta(minutes=10)
-"""Samples further apart than this are not bridged when integrating power."""
+"""Samples further apart than this are not bridged when integrating power (the default of
+:func:`integrate_power`; callers pass their own limit)."""
+SENTINELS: frozenset[float] = frozenset({65535.0, -65535.0, 32767.0, -32768.0, 2147483647.0})
+"""Values firmware sends for "no reading" (all bits set in a 16- or 32-bit register). UNVERIFIED
+for Aretas in particular: no public source lists them; a battery never really reads these."""
 
 _UNITS: Mapping[str, tuple[str, float]] = {
     "w": ("power", 1.0),
@@ -146,6 +150,15 @@ class SensorType:
         name = self.label or f"Type {self.type_id}"
         return f"{name} {self.units}" if self.units else name
 
+    def accepts(self, value: float | None) -> bool:
+        """Whether ``value`` is a reading: a number, not a sentinel, within the catalogue's
+        range (``rangeHint`` min/max) where it gives one."""
+        if value is None or value in SENTINELS:
+            return False
+        if self.range_min is not None and value < self.range_min:
+            return False
+        return self.range_max is None or value <= self.range_max
+
     @property
     def quantity(self) -> str | None:
         """What the units measure: power, energy, current, voltage, charge, temperature,
@@ -169,6 +182,14 @@ class SensorCatalogue:
     def get(self, type_id: int) -> SensorType | None:
         """The type, or None when the catalogue does not list it (private or new types)."""
         return self.types.get(type_id)
+
+    def accepts(self, type_id: int, value: float | None) -> bool:
+        """Whether ``value`` is a reading of ``type_id`` (see :meth:`SensorType.accepts`; a type
+        the catalogue does not list: any number but a sentinel)."""
+        found = self.types.get(type_id)
+        if found is None:
+            return value is not None and value not in SENTINELS
+        return found.accepts(value)
 
     def label(self, type_id: int) -> str | None:
         found = self.types.get(type_id)
@@ -352,6 +373,35 @@ def integrate_power(
         discharged_kwh=discharged / 3_600_000,
         covered=timedelta(seconds=covered),
     )
+
+
+def join_power(
+    voltage: Iterable[tuple[datetime, float]], current: Iterable[tuple[datetime, float]]
+) -> list[tuple[datetime, float]]:
+    """Power (W) = voltage (V) x current (A) at each timestamp both were read, sorted by time.
+
+    The two series are joined on the exact timestamp (a timestamp only one of them has gives
+    no power). A repeated reading with the same value counts once; a timestamp with two
+    different values of one quantity is ambiguous and gives no power. The sign is the
+    current's: + discharging, - charging.
+    """
+
+    def by_time(series: Iterable[tuple[datetime, float]]) -> dict[datetime, float | None]:
+        out: dict[datetime, float | None] = {}
+        for when, value in series:
+            if when in out and out[when] != value:
+                out[when] = None  # conflicting duplicates: not a reading
+            else:
+                out.setdefault(when, value)
+        return out
+
+    volts, amps = by_time(voltage), by_time(current)
+    joined: list[tuple[datetime, float]] = []
+    for when in sorted(volts.keys() & amps.keys()):
+        v, a = volts[when], amps[when]
+        if v is not None and a is not None:
+            joined.append((when, v * a))
+    return joined
 
 
 # --- the client --------------------------------------------------------------------------------

@@ -4,44 +4,58 @@ Aretas is a generic IoT platform: what a device's readings mean (label, unit) co
 sensor-type catalogue at run time, so each reported type becomes a sensor named and measured
 as the catalogue says (a type the catalogue does not list still gets a sensor, raw value).
 
+The battery's power comes from the type whose catalogue unit is a power; a device without
+one but with a voltage and a current type gets power = voltage x current, joined on the
+timestamp (the BESS notebook's method). Values that are not readings (sentinels such as 65535,
+values outside the catalogue's range) are dropped before anything uses them.
+
 Requests, one per update:
-- ``sensordata/byrange`` once a minute for the samples since the last one held. The newest
-  sample of each type is the sensor's value; the power samples (the type whose catalogue unit
-  is a power) are integrated with the trapezoidal rule into energy charged and discharged,
-  never bridging a gap longer than 10 minutes. The last sample and the counters are persisted,
-  so after a restart integration continues from that sample.
+- ``sensordata/byrange`` once a minute for the samples from the last one held. The newest
+  valid sample of each type is the sensor's value while it is recent (see
+  :meth:`AretasSource.stale_after`); the power samples are integrated with the trapezoidal
+  rule into energy charged and discharged (split at the zero crossing), bridging gaps up to
+  the ``max_gap_minutes`` option (60 by default); a longer gap adds nothing and counts as
+  uncovered time (the counters' ``uncovered_minutes_today`` attribute). The last sample and
+  the counters are persisted, so after a restart integration continues from that sample.
+  A sample that arrives after a later one is not taken by the counters (they already bridged
+  it); the statistics take it.
 - the first update after a restart asks ``sensorreport/latest`` instead (every type's value);
 - the catalogue and the account tree once a day (the catalogue needs no login);
-- the statistics once an hour: the power samples of the hours not held yet (the first run:
-  the whole backfill, one request per 6 hours).
-The usable capacity is estimated from each charge or discharge run: its energy divided by
-the SoC it moved (a run counts when it moved the SoC at least 20 points with no gap).
+- the statistics once an hour: the hours of the last :data:`REREAD` are computed again from a
+  fresh read (one request), so samples that arrive late land in their hour; older hours come
+  from memory (the first run: the whole backfill, one request per 6 hours). An hour no
+  integrated pair of samples overlaps has no row (never a 0 kWh row).
+The usable capacity is estimated from each discharge run: the energy it gave divided by the
+SoC it dropped (a run counts when it dropped the SoC at least 20 points with no gap).
 
 Signs are Energy Hub's (the client's): power and current + discharging, - charging.
 """
 
-from bisect import bisect_left, bisect_right
 from collections.abc import AsyncIterator, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 import itertools
+import statistics
 from typing import Any, ClassVar, Final
 
 import aiohttp
 from homeassistant.const import CONF_PASSWORD, CONF_USERNAME
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import selector
+from homeassistant.util import dt as dt_util
 import voluptuous as vol
 
 from ..api.aretas import (
+    BYRANGE_WINDOW,
     DEFAULT_BASE_URL,
-    MAX_GAP,
     AretasAccount,
     AretasClient,
     AretasDevice,
     AretasReading,
+    EnergySplit,
     SensorCatalogue,
     integrate_power,
+    join_power,
 )
 from ..api.errors import ApiAuthError, ApiError
 from ..const import CONF_SOURCE
@@ -69,6 +83,11 @@ CONF_NAME = "name"
 CONF_HISTORY_DAYS = "history_days"
 DEFAULT_HISTORY_DAYS = 7
 MAX_HISTORY_DAYS = 90
+#: Longest gap between two power samples that is bridged (minutes).
+CONF_MAX_GAP = "max_gap_minutes"
+DEFAULT_MAX_GAP_MINUTES = 60
+MIN_MAX_GAP_MINUTES = 5
+MAX_MAX_GAP_MINUTES = 240
 
 POLL = timedelta(minutes=1)
 DAILY = timedelta(days=1)
@@ -76,6 +95,19 @@ DAILY = timedelta(days=1)
 MAX_CATCH_UP = timedelta(days=2)
 HOUR = timedelta(hours=1)
 HISTORY_DELAY = timedelta(minutes=10)
+#: Each history run computes this much before the last complete hour again from a fresh read.
+REREAD = timedelta(days=1)
+#: A reading older than this many of its type's reporting intervals is not "now" ...
+STALE_INTERVALS = 3
+#: ... but never sooner than this (a minute's polling) nor later than STALE_MAX.
+STALE_MIN = timedelta(minutes=5)
+STALE_MAX = timedelta(hours=3)
+#: Before a type's interval is known (a single reading held): stale after an hour.
+STALE_UNKNOWN = timedelta(hours=1)
+#: Timestamps kept per type to estimate its reporting interval.
+RECENT_STAMPS = 8
+#: Uncovered stretches are kept this long (the attribute counts today's).
+UNCOVERED_KEPT = timedelta(days=2)
 #: Below this the battery is idle: it neither starts nor ends a run.
 DEAD_BAND_W = 100.0
 #: A run must move the SoC this many points to estimate the capacity from it.
@@ -99,6 +131,71 @@ def power_type(catalogue: SensorCatalogue, reported: Iterable[int]) -> int | Non
     return None
 
 
+def _first_of(catalogue: SensorCatalogue, reported: Iterable[int], quantity: str) -> int | None:
+    for type_id in sorted(reported):
+        found = catalogue.get(type_id)
+        if found is not None and found.quantity == quantity:
+            return type_id
+    return None
+
+
+@dataclass(frozen=True, slots=True)
+class PowerPlan:
+    """Where the battery's power comes from: a power type, or voltage x current."""
+
+    power: int | None = None
+    voltage: int | None = None
+    current: int | None = None
+
+    @property
+    def types(self) -> tuple[int, ...]:
+        """The types to read for the power."""
+        found = (self.power,) if self.power is not None else (self.voltage, self.current)
+        return tuple(t for t in found if t is not None)
+
+    @property
+    def pace(self) -> int:
+        """The type whose reporting interval is the power's."""
+        return self.types[-1]
+
+
+def power_plan(catalogue: SensorCatalogue, reported: Iterable[int]) -> PowerPlan | None:
+    """The reported power type; else the lowest-numbered voltage and current types (Aretas
+    reports two battery currents, 516 and 517: the first is taken); else None."""
+    reported = set(reported)
+    if (ptype := power_type(catalogue, reported)) is not None:
+        return PowerPlan(power=ptype)
+    voltage = _first_of(catalogue, reported, "voltage")
+    current = _first_of(catalogue, reported, "current")
+    if voltage is None or current is None:
+        return None
+    return PowerPlan(voltage=voltage, current=current)
+
+
+def power_points(
+    catalogue: SensorCatalogue, plan: PowerPlan, readings: Iterable[AretasReading]
+) -> list[tuple[datetime, float]]:
+    """The battery's power (W, + discharging) at each timestamp it can be had from valid
+    readings, sorted by time."""
+
+    def series(type_id: int | None) -> list[tuple[datetime, float]]:
+        found = catalogue.get(type_id) if type_id is not None else None
+        scale = found.scale if found else None
+        if scale is None:
+            return []
+        return [
+            (r.timestamp, r.value * scale)
+            for r in readings
+            if r.type_id == type_id and r.value is not None and catalogue.accepts(type_id, r.value)
+        ]
+
+    if plan.power is not None:
+        points = series(plan.power)
+        ones = [(when, 1.0) for when, _ in points]
+        return join_power(points, ones)  # same dedup rule as voltage x current
+    return join_power(series(plan.voltage), series(plan.current))
+
+
 def soc_type(catalogue: SensorCatalogue, reported: Iterable[int]) -> int | None:
     """The reported type the catalogue calls a state of charge (in %), else 514."""
     reported = set(reported)
@@ -110,44 +207,55 @@ def soc_type(catalogue: SensorCatalogue, reported: Iterable[int]) -> int | None:
     return FALLBACK_SOC_TYPE if FALLBACK_SOC_TYPE in reported else None
 
 
-def _watts(catalogue: SensorCatalogue, type_id: int, value: float | None) -> float | None:
-    found = catalogue.get(type_id)
-    scale = found.scale if found else None
-    return None if value is None or scale is None else value * scale
-
-
 def hourly_energy(
-    points: list[tuple[datetime, float | None]], first: datetime, end: datetime
-) -> dict[datetime, tuple[float, float]]:
-    """(charged, discharged) kWh per UTC hour in [first, end) by the trapezoidal rule; a pair
-    across an hour boundary is split there by linear interpolation."""
+    points: Iterable[tuple[datetime, float]], first: datetime, end: datetime, max_gap: timedelta
+) -> dict[datetime, EnergySplit]:
+    """Energy charged and discharged per UTC hour in [first, end) by the trapezoidal rule,
+    bridging pairs of samples up to ``max_gap`` apart; a pair across an hour boundary is split
+    there by linear interpolation. Only hours some bridged pair overlaps are returned: an hour
+    without coverage is missing, never 0."""
     points = sorted(points, key=lambda point: point[0])
-    split: list[tuple[datetime, float | None]] = []
+    sums: dict[datetime, list[float]] = {}
     for (t0, p0), (t1, p1) in itertools.pairwise(points):
-        split.append((t0, p0))
-        if p0 is None or p1 is None or t1 - t0 > MAX_GAP:
+        if t1 <= t0 or t1 - t0 > max_gap or t1 <= first or t0 >= end:
             continue
+        cuts = [(t0, p0)]
         boundary = floor_hour(t0) + HOUR
         while boundary < t1:
-            share = (boundary - t0) / (t1 - t0)
-            split.append((boundary, p0 + (p1 - p0) * share))
+            cuts.append((boundary, p0 + (p1 - p0) * ((boundary - t0) / (t1 - t0))))
             boundary += HOUR
-    if points:
-        split.append(points[-1])
-    times = [point[0] for point in split]
-    out: dict[datetime, tuple[float, float]] = {}
-    hour = first
-    while hour < end:
-        inside = split[bisect_left(times, hour) : bisect_right(times, hour + HOUR)]
-        energy = integrate_power(inside)
-        out[hour] = (energy.charged_kwh, energy.discharged_kwh)
-        hour += HOUR
-    return out
+        cuts.append((t1, p1))
+        for a, b in itertools.pairwise(cuts):
+            hour = floor_hour(a[0])
+            if not first <= hour < end:
+                continue
+            part = integrate_power([a, b], max_gap=max_gap)
+            total = sums.setdefault(hour, [0.0, 0.0, 0.0])
+            total[0] += part.charged_kwh
+            total[1] += part.discharged_kwh
+            total[2] += part.covered.total_seconds()
+    return {
+        hour: EnergySplit(c, d, timedelta(seconds=s))
+        for hour, (c, d, s) in sorted(sums.items())
+        if s > 0
+    }
+
+
+def stale_limit(stamps: Iterable[datetime]) -> timedelta:
+    """How old a reading may be and still be "now": three of its type's reporting intervals
+    (the median spacing of its recent timestamps), 5 minutes to 3 hours; an hour while the
+    interval is not known."""
+    spacing = [(b - a).total_seconds() for a, b in itertools.pairwise(sorted(set(stamps)))]
+    if not spacing:
+        return STALE_UNKNOWN
+    interval = timedelta(seconds=statistics.median(spacing))
+    return max(STALE_MIN, min(STALE_MAX, interval * STALE_INTERVALS))
 
 
 @dataclass(slots=True)
 class CapacityTracker:
-    """Charge and discharge runs: energy over the SoC they moved gives the usable capacity."""
+    """Charge and discharge runs: a discharge run's energy over the SoC it dropped gives the
+    usable capacity (the notebook's capacity = discharged kWh / SoC drop)."""
 
     direction: int = 0  # +1 discharging, -1 charging, 0 none yet
     start_soc: float | None = None
@@ -173,11 +281,11 @@ class CapacityTracker:
                 self.end_soc = soc
 
     def _close(self) -> None:
-        if not self.direction or not self.clean:
+        if self.direction <= 0 or not self.clean:
             return
         if self.start_soc is None or self.end_soc is None:
             return
-        swing = abs(self.end_soc - self.start_soc)
+        swing = self.start_soc - self.end_soc
         if swing >= MIN_SOC_SWING:
             self.estimate_kwh = self.energy_kwh / swing * 100
 
@@ -215,6 +323,13 @@ class AretasData:
     device: AretasDevice | None
     latest: dict[int, AretasReading] = field(default_factory=dict)
     retrieved: datetime | None = None
+    #: Every type the device has sent, a valid reading or not (the newest may be a sentinel).
+    reported: set[int] = field(default_factory=set)
+
+    @property
+    def types(self) -> set[int]:
+        """The types the device reports."""
+        return self.reported | set(self.latest)
 
 
 def _client(session: aiohttp.ClientSession, data: Mapping[str, Any]) -> AretasClient:
@@ -247,7 +362,10 @@ class AretasSource(Source[AretasData]):
 
     key: ClassVar[str] = KEY
     flow_steps: ClassVar[tuple[str, ...]] = (KEY, DEVICE_STEP)
-    default_options: ClassVar[Mapping[str, Any]] = {CONF_HISTORY_DAYS: DEFAULT_HISTORY_DAYS}
+    default_options: ClassVar[Mapping[str, Any]] = {
+        CONF_HISTORY_DAYS: DEFAULT_HISTORY_DAYS,
+        CONF_MAX_GAP: DEFAULT_MAX_GAP_MINUTES,
+    }
 
     def __init__(
         self,
@@ -261,17 +379,22 @@ class AretasSource(Source[AretasData]):
         self.mac = int(data[CONF_MAC])
         self.name = str(data.get(CONF_NAME) or self.mac)
         self.history_horizon = timedelta(days=int(self.options[CONF_HISTORY_DAYS]))
+        self.max_gap = timedelta(minutes=int(self.options[CONF_MAX_GAP]))
         self.counters: dict[str, float] = dict.fromkeys(COUNTERS, 0.0)
         #: The last power sample integrated (time, W).
         self.last_point: tuple[datetime, float | None] | None = None
+        #: Stretches between two power samples further apart than ``max_gap``: not counted.
+        self.uncovered: list[tuple[datetime, datetime]] = []
+        #: Recent timestamps of each type (its reporting interval, for staleness).
+        self._stamps: dict[int, list[datetime]] = {}
         #: The newest sample time held (all types).
         self.held_until: datetime | None = None
         self.capacity = CapacityTracker()
         self._soc: float | None = None
         self._catalogue_at: datetime | None = None
         self._device_at: datetime | None = None
-        #: (charged, discharged) kWh per hour, computed for the statistics.
-        self._hours: dict[datetime, tuple[float, float]] = {}
+        #: Energy per hour computed for the statistics; None: computed, not covered.
+        self._hours: dict[datetime, EnergySplit | None] = {}
 
     # --- config flow -------------------------------------------------------------------
     @classmethod
@@ -364,14 +487,39 @@ class AretasSource(Source[AretasData]):
 
     @classmethod
     def options_schema(cls) -> vol.Schema:
-        """How many days of history the first import goes back."""
-        return vol.Schema({vol.Required(CONF_HISTORY_DAYS): days_selector(MAX_HISTORY_DAYS)})
+        """How many days of history the first import goes back; the longest gap bridged."""
+        return vol.Schema(
+            {
+                vol.Required(CONF_HISTORY_DAYS): days_selector(MAX_HISTORY_DAYS),
+                vol.Required(CONF_MAX_GAP): selector.NumberSelector(
+                    selector.NumberSelectorConfig(
+                        min=MIN_MAX_GAP_MINUTES,
+                        max=MAX_MAX_GAP_MINUTES,
+                        step=1,
+                        unit_of_measurement="min",
+                        mode=selector.NumberSelectorMode.BOX,
+                    )
+                ),
+            }
+        )
 
     @classmethod
     def validate_options(cls, user_input: dict[str, Any]) -> dict[str, Any]:
-        """Whole days, 1 to 90."""
-        days = int(user_input.get(CONF_HISTORY_DAYS, DEFAULT_HISTORY_DAYS))
-        return {CONF_HISTORY_DAYS: max(1, min(MAX_HISTORY_DAYS, days))}
+        """Whole days, 1 to 90; whole minutes, 5 to 240."""
+
+        def whole(key: str, default: int, low: int, high: int) -> int:
+            try:
+                value = int(float(user_input.get(key, default)))
+            except OverflowError, TypeError, ValueError:
+                raise FlowError("not_a_number", key) from None
+            return max(low, min(high, value))
+
+        return {
+            CONF_HISTORY_DAYS: whole(CONF_HISTORY_DAYS, DEFAULT_HISTORY_DAYS, 1, MAX_HISTORY_DAYS),
+            CONF_MAX_GAP: whole(
+                CONF_MAX_GAP, DEFAULT_MAX_GAP_MINUTES, MIN_MAX_GAP_MINUTES, MAX_MAX_GAP_MINUTES
+            ),
+        }
 
     # --- state across restarts ---------------------------------------------------------
     def persist(self) -> Mapping[str, Any]:
@@ -382,6 +530,7 @@ class AretasSource(Source[AretasData]):
             "last_point": [point[0].isoformat(), point[1]] if point else None,
             "soc": self._soc,
             "capacity": self.capacity.to_dict(),
+            "uncovered": [[a.isoformat(), b.isoformat()] for a, b in self.uncovered],
         }
 
     def restore(self, stored: Mapping[str, Any]) -> None:
@@ -399,10 +548,15 @@ class AretasSource(Source[AretasData]):
             soc = stored.get("soc")
             self._soc = float(soc) if isinstance(soc, int | float) else None
             self.capacity = CapacityTracker.from_dict(stored.get("capacity") or {})
+            self.uncovered = [
+                (datetime.fromisoformat(a), datetime.fromisoformat(b))
+                for a, b in stored.get("uncovered") or []
+            ]
         except AttributeError, IndexError, TypeError, ValueError:
             self.counters = dict.fromkeys(COUNTERS, 0.0)
             self.last_point = self.held_until = None
             self.capacity = CapacityTracker()
+            self.uncovered = []
 
     # --- runtime -----------------------------------------------------------------------
     @property
@@ -411,7 +565,7 @@ class AretasSource(Source[AretasData]):
         return self.client.request_count
 
     async def async_update(self, previous: AretasData | None, now: datetime) -> AretasData:
-        """New samples since the last held (the latest values on a fresh start)."""
+        """New samples from the last held (the latest values on a fresh start)."""
         data = previous or AretasData(catalogue=SensorCatalogue(), device=None)
         if self._catalogue_at is None or now - self._catalogue_at >= DAILY:
             data.catalogue = await self.client.sensor_types(refresh=True)
@@ -421,60 +575,97 @@ class AretasSource(Source[AretasData]):
             data.device = account.device(self.mac) or data.device
             self._device_at = now
         if self.held_until is None:
-            data.latest = await self.client.latest(self.mac)
-            newest = max((r.timestamp for r in data.latest.values()), default=None)
+            latest = await self.client.latest(self.mac)
+            newest = max((r.timestamp for r in latest.values()), default=None)
             self.held_until = newest or now
-            ptype = power_type(data.catalogue, data.latest)
-            if ptype is not None and ptype in data.latest:
-                reading = data.latest[ptype]
-                self.last_point = (
-                    reading.timestamp,
-                    _watts(data.catalogue, ptype, reading.value),
-                )
-            stype = soc_type(data.catalogue, data.latest)
+            data.reported |= set(latest)
+            valid = [r for r in latest.values() if data.catalogue.accepts(r.type_id, r.value)]
+            for reading in valid:
+                data.latest[reading.type_id] = reading
+                self._note_stamp(reading)
+            plan = power_plan(data.catalogue, data.types)
+            points = power_points(data.catalogue, plan, valid) if plan else []
+            if points and self.last_point is None:
+                self.last_point = points[-1]
+            stype = soc_type(data.catalogue, data.types)
             if stype is not None and stype in data.latest:
                 self._soc = data.latest[stype].value
         else:
-            start = max(self.held_until, now - MAX_CATCH_UP) + timedelta(milliseconds=1)
+            # From the last sample held, inclusive: a type of that instant that had not arrived
+            # yet still joins it.
+            start = max(self.held_until, now - MAX_CATCH_UP)
             fresh = await self.client.readings(self.mac, start, now) if start < now else []
             self._take(data, fresh)
         data.retrieved = now
         return data
 
+    def _note_stamp(self, reading: AretasReading) -> None:
+        stamps = self._stamps.setdefault(reading.type_id, [])
+        if reading.timestamp not in stamps:
+            stamps.append(reading.timestamp)
+            stamps.sort()
+            del stamps[:-RECENT_STAMPS]
+
     def _take(self, data: AretasData, fresh: list[AretasReading]) -> None:
-        """Newest values, then integrate the new power samples in time order."""
+        """Newest valid values, then integrate the new power samples in time order."""
+        valid: list[AretasReading] = []
+        data.reported |= {reading.type_id for reading in fresh}
         for reading in fresh:
+            if self.held_until is None or reading.timestamp > self.held_until:
+                self.held_until = reading.timestamp
+            if not data.catalogue.accepts(reading.type_id, reading.value):
+                continue  # a sentinel or out of range: not a reading
+            valid.append(reading)
+            self._note_stamp(reading)
             known = data.latest.get(reading.type_id)
             if known is None or reading.timestamp >= known.timestamp:
                 data.latest[reading.type_id] = reading
-            if self.held_until is None or reading.timestamp > self.held_until:
-                self.held_until = reading.timestamp
-        reported = {reading.type_id for reading in fresh} | set(data.latest)
-        ptype = power_type(data.catalogue, reported)
-        stype = soc_type(data.catalogue, reported)
-        if ptype is None:
+        plan = power_plan(data.catalogue, data.types)
+        stype = soc_type(data.catalogue, data.types)
+        if plan is None:
             return
-        for reading in fresh:  # sorted by time, then type: SoC (514) comes before power
-            if reading.type_id == stype and reading.value is not None:
-                self._soc = reading.value
-            if reading.type_id != ptype:
+        powers = dict(power_points(data.catalogue, plan, valid))
+        socs = {r.timestamp: r.value for r in valid if r.type_id == stype}
+        for when in sorted(powers.keys() | socs.keys()):
+            if (soc := socs.get(when)) is not None:
+                self._soc = soc
+            if when not in powers:
                 continue
-            point = (reading.timestamp, _watts(data.catalogue, ptype, reading.value))
+            point = (when, powers[when])
             previous = self.last_point
+            if previous is not None and point[0] <= previous[0]:
+                continue  # held already, or arrived after a later one: bridged already
             self.last_point = point
-            if previous is None or point[0] <= previous[0]:
+            if previous is None:
                 continue
-            energy = integrate_power([previous, point])
-            self.counters["battery_charged_energy"] += energy.charged_kwh
-            self.counters["battery_discharged_energy"] += energy.discharged_kwh
-            if point[1] is not None:
-                self.capacity.step(
-                    point[1],
-                    self._soc,
-                    energy.charged_kwh,
-                    energy.discharged_kwh,
-                    gap=previous[1] is None or point[0] - previous[0] > MAX_GAP,
-                )
+            self._integrate(previous, point)
+
+    def _integrate(
+        self, previous: tuple[datetime, float | None], point: tuple[datetime, float]
+    ) -> None:
+        """Add the energy between two power samples, or count the stretch as uncovered."""
+        gap = previous[1] is None or point[0] - previous[0] > self.max_gap
+        if gap:
+            self.uncovered.append((previous[0], point[0]))
+            self.uncovered = [u for u in self.uncovered if u[1] > point[0] - UNCOVERED_KEPT]
+            energy = EnergySplit(0.0, 0.0, timedelta(0))
+        else:
+            energy = integrate_power([previous, point], max_gap=self.max_gap)
+        self.counters["battery_charged_energy"] += energy.charged_kwh
+        self.counters["battery_discharged_energy"] += energy.discharged_kwh
+        self.capacity.step(point[1], self._soc, energy.charged_kwh, energy.discharged_kwh, gap=gap)
+
+    def stale_after(self, type_id: int) -> timedelta:
+        """How old the newest reading of ``type_id`` may be and still be "now"."""
+        return stale_limit(self._stamps.get(type_id, ()))
+
+    def uncovered_minutes(self, since: datetime, now: datetime) -> float:
+        """Minutes between ``since`` and ``now`` inside gaps that were not bridged."""
+        seconds = sum(
+            max(0.0, (min(end, now) - max(start, since)).total_seconds())
+            for start, end in self.uncovered
+        )
+        return round(seconds / 60, 1)
 
     def next_update(self, data: AretasData, now: datetime) -> datetime:
         """A minute on."""
@@ -495,12 +686,13 @@ class AretasSource(Source[AretasData]):
         ]
 
     def readings(self, data: AretasData, now: datetime) -> list[Reading]:
-        """A reading per reported type (name and unit from the catalogue), the counters,
-        the capacity estimate."""
+        """A reading per reported type (name and unit from the catalogue; unavailable once
+        stale), the battery's power, the counters, the capacity estimate."""
         device = str(self.mac)
         out: list[Reading] = []
         for type_id, reading in sorted(data.latest.items()):
             found = data.catalogue.get(type_id)
+            fresh = now - reading.timestamp <= self.stale_after(type_id)
             out.append(
                 Reading(
                     metric="device_reading",
@@ -508,16 +700,34 @@ class AretasSource(Source[AretasData]):
                     variant=str(type_id),
                     label=(found.label if found and found.label else f"Type {type_id}"),
                     unit=found.units if found else None,
-                    value=reading.value,
+                    value=reading.value if fresh else None,
                     attributes={"type": type_id, "measured_at": reading.timestamp},
                 )
             )
-        powered = self.last_point is not None
+        plan = power_plan(data.catalogue, data.types)
+        point = self.last_point
+        if plan is not None:
+            fresh = point is not None and now - point[0] <= self.stale_after(plan.pace)
+            out.append(
+                Reading(
+                    metric="battery_power",
+                    device=device,
+                    value=round(point[1], 1) if fresh and point and point[1] is not None else None,
+                    attributes={"measured_at": point[0] if point else None},
+                )
+            )
+        powered = point is not None
+        midnight = dt_util.start_of_local_day(dt_util.as_local(now))
+        attributes = {
+            "uncovered_minutes_today": self.uncovered_minutes(midnight, now),
+            "integrated_until": point[0] if point else None,
+        }
         out += [
             Reading(
                 metric=key,
                 device=device,
                 value=round(self.counters[key], 6) if powered else None,
+                attributes=attributes,
             )
             for key in COUNTERS
         ]
@@ -535,7 +745,7 @@ class AretasSource(Source[AretasData]):
     # --- history -----------------------------------------------------------------------
     def statistic_specs(self, data: AretasData) -> list[StatisticSpec]:
         """Energy charged and discharged: ``energy_hub:aretas_<mac>_<counter>``."""
-        if power_type(data.catalogue, data.latest) is None:
+        if power_plan(data.catalogue, data.types) is None:
             return []
         names = {"battery_charged_energy": "charged", "battery_discharged_energy": "discharged"}
         return [
@@ -551,34 +761,45 @@ class AretasSource(Source[AretasData]):
     async def async_history(
         self, data: AretasData, since: datetime, now: datetime
     ) -> AsyncIterator[HistorySeries]:
-        """Complete UTC hours from ``since``, integrated from the power samples.
+        """Complete UTC hours from ``since`` with energy, integrated from the power samples.
 
-        Hours already held are not asked for again: an hourly run asks for the last hour,
-        not the statistics' whole rewrite week.
+        The last :data:`REREAD` is read again on every run (samples that arrive late correct
+        their hour, and an hour whose last pair had not arrived is completed); hours before it
+        already computed are not asked for again. Hours without coverage are left out.
         """
-        ptype = power_type(data.catalogue, data.latest)
+        plan = power_plan(data.catalogue, data.types)
         end = floor_hour(now)
-        if ptype is None or end <= since:
+        if plan is None or end <= since:
             return
-        missing = since
-        while missing < end and missing in self._hours:
-            missing += HOUR
-        if missing < end:
-            # A little either side: the pairs across the first and last boundaries count.
-            raw = await self.client.readings(
-                self.mac, missing - MAX_GAP, end + MAX_GAP, types=[ptype]
-            )
-            points = [
-                (r.timestamp, _watts(data.catalogue, ptype, r.value))
-                for r in raw
-                if r.type_id == ptype
-            ]
-            self._hours |= hourly_energy(points, missing, end)
+        reread = max(since, end - REREAD)
+        first = since
+        while first < reread and first in self._hours:
+            first += HOUR
+        # A gap's worth either side: the pairs across the first and last boundaries count.
+        begin, until = first - self.max_gap, end + self.max_gap
+        window = until - begin if end - first <= REREAD else BYRANGE_WINDOW
+        raw = await self.client.readings(
+            self.mac, begin, min(until, now), types=plan.types, window=window
+        )
+        valid = [r for r in raw if data.catalogue.accepts(r.type_id, r.value)]
+        computed = hourly_energy(
+            power_points(data.catalogue, plan, valid), first, end, self.max_gap
+        )
+        hour = first
+        while hour < end:
+            self._hours[hour] = computed.get(hour)
+            hour += HOUR
         for old in [h for h in self._hours if h < now - self.history_horizon - DAILY]:
             del self._hours[old]
-        held = {h: v for h, v in sorted(self._hours.items()) if since <= h < end}
-        for index, spec in enumerate(self.statistic_specs(data)):
-            yield HistorySeries(spec=spec, hours={h: round(v[index], 6) for h, v in held.items()})
+        held = {h: v for h, v in sorted(self._hours.items()) if since <= h < end and v is not None}
+        for spec, key in zip(self.statistic_specs(data), COUNTERS, strict=True):
+            yield HistorySeries(
+                spec=spec,
+                hours={
+                    h: round(v.charged_kwh if key == COUNTERS[0] else v.discharged_kwh, 6)
+                    for h, v in held.items()
+                },
+            )
 
     def next_history(self, now: datetime) -> datetime | None:
         """Once an hour, shortly after it ends."""
@@ -587,7 +808,7 @@ class AretasSource(Source[AretasData]):
     def diagnostics(self, data: AretasData | None) -> dict[str, Any]:
         """Types seen, counters and the capacity runs."""
         return {
-            "types": sorted(data.latest) if data else [],
+            "types": sorted(data.types) if data else [],
             "catalogue_types": len(data.catalogue) if data else 0,
             "counters": {k: round(v, 3) for k, v in self.counters.items()},
             "capacity": self.capacity.to_dict(),
