@@ -270,3 +270,109 @@ async def test_unknown_step_and_options_support(hass: HomeAssistant) -> None:
     assert EnergyHubConfigFlow.async_supports_options_flow(national_entry())
     unknown = MockConfigEntry(domain=DOMAIN, data={"source": "gone"})
     assert not EnergyHubConfigFlow.async_supports_options_flow(unknown)
+
+
+_OPTIONS_ENTRIES: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
+    # source: (entry data, options that work)
+    "aretas": ({"username": "u", "password": "p", "mac": 1, "name": "BESS"}, {"history_days": 7}),
+    "carbon_intensity": ({}, {"window_hours": 3}),
+    "hoymiles": (
+        {"username": "u", "password": "p"},
+        {"plants": [], "scan_interval": 5, "history_days": 30},
+    ),
+    "octopus": (
+        {"api_key": "k", "account_number": "A-1B2C3D4E"},
+        {"backfill_days": 30, "gas_calorific_value": 39.5, "gas_meter_unit": "m3"},
+    ),
+    "xolta": ({"username": "u", "password": "p", "site_id": "s"}, {"history_days": 7}),
+}
+
+
+@pytest.mark.parametrize(
+    ("source", "field", "value"),
+    [
+        ("aretas", "history_days", float("nan")),
+        ("carbon_intensity", "window_hours", float("nan")),
+        ("hoymiles", "scan_interval", float("nan")),
+        ("hoymiles", "history_days", "nan"),
+        ("octopus", "backfill_days", float("nan")),
+        ("octopus", "gas_calorific_value", float("nan")),
+        ("octopus", "gas_calorific_value", "NaN"),
+        ("xolta", "history_days", float("nan")),
+    ],
+)
+async def test_options_refuse_nan(hass: HomeAssistant, source: str, field: str, value: Any) -> None:
+    """NaN in a number field is a field error (it crashed the form, or was saved and broke
+    the entry); the stored options stay as they were."""
+    data, options = _OPTIONS_ENTRIES[source]
+    options = {**SOURCES[source].default_options, **options}
+    entry = MockConfigEntry(domain=DOMAIN, data={"source": source, **data}, options=options)
+    entry.add_to_hass(hass)
+    result = await hass.config_entries.options.async_init(entry.entry_id)
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {**options, field: value}
+    )
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == {field: "not_a_number"}
+    assert entry.options == options
+
+
+_FIRST_STEPS: dict[str, dict[str, Any]] = {
+    "xolta": {"username": "demo@xolta.example", "password": "p"},
+    "octopus": {"api_key": "sk_live_x", "account_number": "A-1B2C3D4E"},
+    "aretas": {"username": "u", "password": "p"},
+    "hoymiles": {"username": "u@example.test", "password": "p"},
+    "carbon_intensity": {},
+    "elexon": {},
+}
+_BAD_URLS = (
+    "http://[::1",
+    "https://user:pass@mirror.example.test/",
+    "https://token@mirror.example.test",
+    "ftp://mirror.example.test",
+    "mirror.example.test/api",
+    "https://",
+    "http://mirror.example.test:99999",
+    "https://mirror.example.test/?region=eu",
+    "https://mirror example.test",
+)
+
+
+@pytest.mark.parametrize(
+    ("source", "url"),
+    [(source, url) for source in _FIRST_STEPS for url in _BAD_URLS[:2]]
+    + [("octopus", url) for url in _BAD_URLS[2:]],
+)
+async def test_unusable_server_url_refused(
+    hass: HomeAssistant, mock_api: aioresponses, source: str, url: str
+) -> None:
+    """A server URL no client can use is a form error on the advanced section (it crashed the
+    form, or sent the credentials in the URL); nothing is asked of any server."""
+    result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"next_step_id": source}
+    )
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {**_FIRST_STEPS[source], "advanced": {"base_url": url}}
+    )
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == {"advanced": "invalid_url"}
+    assert request_count(mock_api) == 0
+
+
+async def test_config_flow_refuses_non_finite_before_the_source(hass: HomeAssistant) -> None:
+    """A non-finite number anywhere in a submission (a section's field too) is refused
+    before the source sees it: on its field, on the section, or on the form."""
+    with patch.dict(SOURCES, {"two_step": _TwoStepSource}):
+        result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
+        flow = hass.config_entries.flow._progress[result["flow_id"]]
+        with patch.object(_TwoStepSource, "async_flow_submit") as submit:
+            result = await flow._async_source_step(
+                _TwoStepSource, "two_step", {"user": float("inf")}
+            )
+            assert result["errors"] == {"user": "not_a_number"}
+            result = await flow._async_source_step(
+                _TwoStepSource, "two_step", {"advanced": {"x": [1.0, float("-inf")]}}
+            )
+            assert result["errors"] == {"base": "not_a_number"}
+            submit.assert_not_called()

@@ -171,3 +171,39 @@ async def test_reconfigure_without_credentials_aborts(hass: HomeAssistant) -> No
     result = await entry.start_reconfigure_flow(hass)
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "no_credentials"
+
+
+@pytest.mark.parametrize(
+    ("rate", "line"),
+    [("nan", "1"), ("inf", "1"), ("-Infinity", "1"), ("1e400", "1"), ("2000000", "1")],
+)
+async def test_non_finite_rate_refused_in_flow_and_options(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, rate: str, line: str
+) -> None:
+    """A band priced NaN, infinity or beyond any currency's price is refused (it was saved,
+    and the rate sensors could not be created); the stored bands stay as they were."""
+    freezer.move_to("2026-01-15T12:00:00+00:00")
+    flow_id = await _form(hass)
+    result = await hass.config_entries.flow.async_configure(
+        flow_id,
+        {"name": "Bad", "direction": "import", "bands": f"00:00-12:00 {rate}\n12:00-24:00 0.2"},
+    )
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == {"bands": "invalid_rate"}
+    assert result["description_placeholders"] == {"line": line, "text": rate}
+
+    entry = await _entry(hass)
+    result = await hass.config_entries.options.async_init(entry.entry_id)
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {"bands": f"00:00-24:00 {rate}"}
+    )
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == {"bands": "invalid_rate"}
+    assert entry.options == {"bands": FLUX}
+
+
+async def test_negative_rate_accepted(hass: HomeAssistant, freezer: FrozenDateTimeFactory) -> None:
+    """Plunge pricing: a negative price is a price."""
+    freezer.move_to("2026-01-15T12:00:00+00:00")
+    await _entry(hass, "00:00-12:00 0.2\n12:00-16:00 -0.0512\n16:00-24:00 0.3")
+    assert hass.states.get(f"{PREFIX}_current_rate").state == "-0.0512"
