@@ -577,8 +577,9 @@ class _LoginSession:
 class XoltaSandbox:
     """The emulation's mutable state in one app: passwords, B2C transactions, codes, tokens.
 
-    Tests reach it with `sandbox_of(app)` to change a password, revoke refresh tokens or
-    shorten lifetimes; everything else is derived from the app's clock.
+    Tests reach it with `sandbox_of(app)` to change a password, revoke refresh tokens,
+    shorten lifetimes or make the summaries answer empty (`empty_summaries`); everything
+    else is derived from the app's clock.
     """
 
     state: SandboxState
@@ -591,6 +592,9 @@ class XoltaSandbox:
     """Codes redeemed (full logins completed)."""
     refreshes: int = 0
     """Refresh-token grants honoured."""
+    empty_summaries: bool = False
+    """Fault: `GetDataSummary` answers `{"telemetry": []}` whatever the range, as a cloud whose
+    summaries lag behind does ("not yet"); the data are all there once it is cleared."""
     _counter: int = 0
     _transactions: dict[str, _Transaction] = field(default_factory=dict)
     _codes: dict[str, _Code] = field(default_factory=dict)
@@ -1096,6 +1100,8 @@ class _Api:
         if end - start > MAX_SUMMARY_RANGE:
             raise _BadRequest("The range may not exceed 31 days.")
         consumption = query.get("CalculateConsumptionNeeded", "false").lower() == "true"
+        if self._sandbox.empty_summaries:
+            return json_response({"telemetry": []})
         step = timedelta(minutes=resolution)
         now = self._sandbox.state.now()
         last = min(end, now)

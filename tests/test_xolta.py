@@ -25,7 +25,7 @@ from pytest_homeassistant_custom_component.components.recorder.common import (
     async_wait_recording_done,
 )
 
-from custom_components.energy_hub.api.xolta import XoltaClient
+from custom_components.energy_hub.api.xolta import XoltaClient, XoltaInterval
 from custom_components.energy_hub.const import DOMAIN
 from custom_components.energy_hub.sources.xolta import COUNTERS, XoltaSource, xolta_urls
 from sandbox import create_app
@@ -437,3 +437,100 @@ def test_urls(monkeypatch: pytest.MonkeyPatch) -> None:
     assert (base, authority) == ("http://test/x/api", f"http://test/x/b2c/{sb.TENANT_ID}")
     source = XoltaSource(None, entry().data, {})  # type: ignore[arg-type]
     assert source.request_count == 0
+
+
+async def test_empty_summaries_are_not_yet_counters_lose_nothing(
+    hass: HomeAssistant, xolta: Sandbox, freezer: FrozenDateTimeFactory, start: datetime
+) -> None:
+    """Forty minutes of empty GetDataSummary answers around midday (11:00-11:40): the
+    counters wait for those buckets instead of passing over them, and at the end of the day
+    equal the sandbox's ground truth to the Wh; no extra requests."""
+    config = await _setup(hass, entry())
+    source = _source(config)
+    counting_from = source.counted_until
+    assert counting_from == start.replace(minute=0)
+    await xolta.delete("/_admin/requests")
+    sandbox = _state(xolta)
+    empty_from = start.replace(hour=11, minute=0)
+    empty_until = empty_from + timedelta(minutes=40)
+    held: dict[str, float] = {}
+    minute = start
+    while minute < start + timedelta(hours=24):
+        minute += timedelta(minutes=10)
+        sandbox.empty_summaries = empty_from <= minute < empty_until
+        await _advance(hass, freezer, minute)
+        if minute == empty_from + timedelta(minutes=3):
+            held = dict(source.counters)
+            assert source.counted_until == empty_from - timedelta(minutes=10)
+        if empty_from < minute < empty_until:
+            # Nothing counted past what XOLTA has not answered yet.
+            assert source.counted_until == empty_from - timedelta(minutes=10)
+            assert source.counters == held
+    assert source.counted_until == start.replace(minute=0) + timedelta(hours=24)
+    truth = sb.interval_energy(SITE, counting_from, source.counted_until, online_only=True)
+    for key in COUNTERS:
+        expected = getattr(truth, TRUTH[key])
+        assert source.counters[key] == pytest.approx(expected, abs=1e-3), key
+        assert _value(hass, ENTITY[key]) == pytest.approx(expected, abs=1e-3), key
+    paths = await _paths(xolta)
+    # A count every 10 minutes (the empty ones asked again at the next, as always), and the
+    # hourly history from 01:05 to 23:05: the empty answers cost no extra request.
+    assert paths["/api/GetDataSummary"] == 144 + 23
+
+
+async def test_counting_stops_before_buckets_not_returned_yet() -> None:
+    """At the counting level: buckets after the last one returned are never passed over,
+    however old; a bucket missing between returned ones is asked for again while it is
+    recent (30 minutes), then is a gap."""
+    source = XoltaSource(None, entry().data, {"history_days": 1})  # type: ignore[arg-type]
+    noon = datetime(2026, 6, 6, 12, 0, tzinfo=UTC)
+    answers: list[list[XoltaInterval]] = []
+    asked: list[tuple[datetime, datetime]] = []
+
+    class Stub:
+        async def interval_summaries(
+            self, site: str, since: datetime, end: datetime, resolution: int
+        ) -> list[XoltaInterval]:
+            asked.append((since, end))
+            return answers.pop(0)
+
+    def minutes(first: int, last: int, skip: tuple[int, ...] = ()) -> list[XoltaInterval]:
+        """One-minute buckets of 600 W PV ending first..last minutes after 11:00."""
+        return [
+            XoltaInterval(
+                end=noon - HOUR + timedelta(minutes=m),
+                duration=timedelta(minutes=1),
+                pv_power_w=600.0,
+                grid_power_w=0.0,
+                battery_power_w=0.0,
+                load_power_w=600.0,
+                soc_percent=50.0,
+            )
+            for m in range(first, last + 1)
+            if m not in skip
+        ]
+
+    source.client = Stub()  # type: ignore[assignment]
+    source.counted_until = noon - HOUR
+    answers.append([])  # empty: nothing counted, however old 11:00-11:50 is
+    await source._count(noon + timedelta(minutes=2))
+    assert (source.counted_until, source.counters["pv_energy"]) == (noon - HOUR, 0.0)
+    answers.append(minutes(1, 20))  # only up to 11:20 (the old code jumped to 11:40)
+    await source._count(noon + timedelta(minutes=12))
+    assert source.counted_until == noon - timedelta(minutes=40)
+    assert source.counters["pv_energy"] == pytest.approx(0.2)
+    # 11:25 missing, 35 minutes old: a gap; 11:55 missing, 25 minutes old: asked again.
+    answers.append(minutes(21, 80, skip=(25, 55)))
+    await source._count(noon + timedelta(minutes=22))
+    assert source.counted_until == noon - timedelta(minutes=6)
+    assert source.counters["pv_energy"] == pytest.approx(0.2 + 33 * 0.01)
+    answers.append(minutes(55, 90))
+    await source._count(noon + timedelta(minutes=32))
+    assert source.counted_until == noon + timedelta(minutes=30)
+    assert source.counters["pv_energy"] == pytest.approx(0.2 + 33 * 0.01 + 36 * 0.01)
+    assert [since for since, _ in asked] == [
+        noon - HOUR,
+        noon - HOUR,
+        noon - timedelta(minutes=40),
+        noon - timedelta(minutes=6),
+    ]

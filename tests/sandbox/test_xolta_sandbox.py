@@ -351,6 +351,31 @@ async def test_data_api_validation(client: Client, clock: ManualClock) -> None:
     assert (await client.get(f"{API}/siteStatus", headers=bearer)).status == 400
 
 
+async def test_empty_summaries_fault(
+    client: Client, clock: ManualClock, sandbox_app: web.Application
+) -> None:
+    """`empty_summaries`: every summary answers an empty list (still validated), the status
+    stays live; cleared, the same range answers every bucket again."""
+    bearer = {"Authorization": f"Bearer {await access_token(client, clock)}"}
+    end = clock().replace(minute=0, second=0, microsecond=0)
+    query = {
+        "siteId": SITE,
+        "fromDateTime": (end - timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "toDateTime": end.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "resolutionMin": "10",
+    }
+    sandbox_of(sandbox_app).empty_summaries = True
+    response = await client.get(f"{API}/GetDataSummary", params=query, headers=bearer)
+    assert (response.status, await response.json()) == (200, {"telemetry": []})
+    bad = query | {"resolutionMin": "7"}
+    assert (await client.get(f"{API}/GetDataSummary", params=bad, headers=bearer)).status == 400
+    status = await client.get(f"{API}/siteStatus", params={"siteId": SITE}, headers=bearer)
+    assert (await status.json())["data"][0]["state"] in {"Running", "Offline"}
+    sandbox_of(sandbox_app).empty_summaries = False
+    response = await client.get(f"{API}/GetDataSummary", params=query, headers=bearer)
+    assert len((await response.json())["telemetry"]) == 6
+
+
 async def test_client_end_to_end(
     client: Client, clock: ManualClock, sandbox_app: web.Application
 ) -> None:

@@ -9,7 +9,10 @@ Requests (fair use: the current state at most once a minute):
 - ``GetDataSummary`` once an hour for the long-term statistics: the hours not held yet (the
   first run: the whole backfill, one request per 31 days).
 A bucket XOLTA has no values for (an upload outage) adds nothing; while it is recent it is
-asked for again, in case the data arrives late.
+asked for again, in case the data arrives late. A bucket XOLTA does not return at all after the
+last one it returned (an empty answer: its summaries lag behind) is "not yet": the counters
+never pass it, and it is asked for at each count until it comes (within the 31-day catch-up).
+A bucket missing between two returned ones is asked for again while recent, then is a gap.
 
 Signs are Energy Hub's (the client's): battery + discharging, grid + importing.
 """
@@ -379,19 +382,21 @@ class XoltaSource(Source[XoltaData]):
         start = max(self.counted_until, end - MAX_CATCH_UP)
         buckets = await self.client.interval_summaries(self.site_id, start, end, RESOLUTION_MIN)
         until = start
+        recent = now - NULL_GRACE
         for bucket in buckets:
             if bucket.end <= until or bucket.end > end:
                 continue
+            if bucket.start > until and bucket.start > recent:
+                break  # a recent bucket missing before this one: ask again next time
             energy = bucket_energy(bucket)
-            if all(value is None for value in energy.values()) and bucket.end > now - NULL_GRACE:
+            if all(value is None for value in energy.values()) and bucket.end > recent:
                 break  # not uploaded yet, perhaps: ask again next time
             for key, value in energy.items():
                 if value is not None:
                     self.counters[key] += value
             until = bucket.end
-        else:
-            # Buckets XOLTA did not return at all are gaps once they are old enough.
-            until = max(until, min(end, floor_bucket(now - NULL_GRACE)))
+        # Buckets after the last one returned (all of them, for an empty answer) are not
+        # there yet: the counters stop before them, and they are asked for next time.
         self.counted_until = max(self.counted_until, until)
 
     def next_update(self, data: XoltaData, now: datetime) -> datetime:
