@@ -331,3 +331,93 @@ async def test_options_and_diagnostics(hass: HomeAssistant, aretas: Sandbox) -> 
     diagnostics = _source(config).diagnostics(config.runtime_data.data)
     assert sb.T_POWER in diagnostics["types"]
     assert diagnostics["logins"] == 1
+
+
+# --- gaps, late samples, stale readings (a power-type device) ---------------------------------
+
+
+class _StubClient:
+    """Answers ``readings`` from a list the test changes (samples arriving late)."""
+
+    def __init__(self, readings: list[AretasReading]) -> None:
+        self.held = readings
+        self.asked: list[tuple[datetime, datetime]] = []
+
+    async def readings(
+        self, mac: int, start: datetime, end: datetime, **kwargs: Any
+    ) -> list[AretasReading]:
+        self.asked.append((start, end))
+        return sorted(
+            (r for r in self.held if start <= r.timestamp <= end),
+            key=lambda r: (r.timestamp, r.type_id),
+        )
+
+
+def _kw(when: datetime, kw: float, type_id: int = 530) -> AretasReading:
+    return AretasReading(MAC, type_id, when, kw)
+
+
+async def test_history_gaps_and_late_samples() -> None:
+    """An hour without samples has no row (never 0 kWh); gaps up to the option are bridged;
+    a sample that arrives late corrects its hour on the next run; a sentinel is no sample."""
+    source = AretasSource(None, entry(days=2).data, {"history_days": 2, "max_gap_minutes": 60})  # type: ignore[arg-type]
+    catalogue = SensorCatalogue({530: SensorType(530, "Power", "kW", range_min=-10, range_max=10)})
+    data = AretasData(catalogue=catalogue, device=None, reported={530})
+    day = datetime(2026, 6, 1, tzinfo=UTC)
+    minutes = [(0, 2.0), (25, 2.0), (50, 65535.0), (70, 2.0), (95, 2.0)]  # 25-minute reports
+    minutes += [(240, -3.0), (265, -3.0), (290, -3.0)]  # nothing from 01:35 to 04:00
+    stub = _StubClient([_kw(day + timedelta(minutes=m), v) for m, v in minutes])
+    source.client = stub  # type: ignore[assignment]
+
+    async def run(now: datetime) -> dict[str, dict[datetime, float]]:
+        return {
+            series.spec.key.split("_", 2)[2]: dict(series.hours)
+            async for series in source.async_history(data, day, now)
+        }
+
+    first = await run(day + timedelta(hours=6))
+    charged, discharged = first["battery_charged_energy"], first["battery_discharged_energy"]
+    # 00:00-01:35 at 2 kW (the 45-minute gap around the sentinel bridged), 04:00-04:50 at -3 kW
+    assert discharged == {day: 2.0, day + HOUR: round(2.0 * 35 / 60, 6), day + 4 * HOUR: 0.0}
+    assert charged == {day: 0.0, day + HOUR: 0.0, day + 4 * HOUR: 2.5}
+    assert day + 2 * HOUR not in charged  # no sample: no row, not 0 kWh
+    assert day + 3 * HOUR not in charged
+    # A sample of 01:40 (0 kW) arrives late: the next run reads the last day again.
+    stub.held.append(_kw(day + timedelta(minutes=100), 0.0))
+    second = await run(day + timedelta(hours=7))
+    assert second["battery_discharged_energy"][day + HOUR] == round((2.0 * 35 + 1.0 * 5) / 60, 6)
+    assert stub.asked[-1][0] <= day + HOUR
+    # With 10 minutes as the limit none of the 25-minute pairs is bridged.
+    strict = AretasSource(None, entry().data, {"max_gap_minutes": 10})  # type: ignore[arg-type]
+    strict.client = stub  # type: ignore[assignment]
+    hours = [s async for s in strict.async_history(data, day, day + timedelta(hours=6))]
+    # only the 5 minutes from 01:35 to the late 01:40 sample
+    assert hours[0].hours == {day + HOUR: 0.0}
+    assert hours[1].hours == {day + HOUR: round(1.0 * 5 / 60, 6)}
+
+
+def test_stale_readings_and_uncovered_time() -> None:
+    """A latest reading three reporting intervals old is not "now"; a gap over the limit is
+    counted as uncovered time, not energy."""
+    source = AretasSource(None, entry().data, {"max_gap_minutes": 60})  # type: ignore[arg-type]
+    catalogue = SensorCatalogue({530: SensorType(530, "Power", "kW")})
+    data = AretasData(catalogue=catalogue, device=None)
+    t0 = dt_util.start_of_local_day(datetime(2026, 6, 1, 12, tzinfo=UTC)).astimezone(UTC)
+    t0 += timedelta(hours=1)
+    source._take(data, [_kw(t0 + timedelta(minutes=20 * i), 1.0) for i in range(4)])
+    source._take(data, [_kw(t0 + timedelta(minutes=200), 1.0)])  # 2 h 20 min later
+    assert source.counters["battery_discharged_energy"] == pytest.approx(1.0)
+    assert source.stale_after(530) == timedelta(hours=1)  # 3 x the median spacing (20 min)
+
+    def value(now: datetime, key: str) -> Any:
+        return {r.key: r for r in source.readings(data, now)}[key]
+
+    now = t0 + timedelta(minutes=200 + 30)
+    assert value(now, f"{MAC}:device_reading:530").value == 1.0
+    assert value(now, f"{MAC}:battery_power").value == 1000.0
+    counter = value(now, f"{MAC}:battery_discharged_energy")
+    assert counter.attributes["uncovered_minutes_today"] == 140.0
+    later = t0 + timedelta(minutes=200 + 61)
+    assert value(later, f"{MAC}:device_reading:530").value is None
+    assert value(later, f"{MAC}:battery_power").value is None
+    assert value(later, f"{MAC}:battery_discharged_energy").value == 1.0

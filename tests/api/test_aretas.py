@@ -15,6 +15,7 @@ from custom_components.energy_hub.api.aretas import (
     SensorCatalogue,
     SensorType,
     integrate_power,
+    join_power,
     to_ms,
 )
 from custom_components.energy_hub.api.errors import (
@@ -433,6 +434,37 @@ def test_integrate_power() -> None:
     holes = integrate_power([(t[0], 1000.0), (t[1], None), (t[2], 1000.0), (t[2], 5.0)])
     assert (holes.charged_kwh, holes.discharged_kwh) == (0, 0)
     assert integrate_power([]).covered == timedelta(0)
+
+
+def test_sentinels_and_out_of_range_are_not_readings() -> None:
+    """65535 and friends, and values beyond the catalogue's rangeHint, are not readings."""
+    catalogue = SensorCatalogue(
+        {
+            516: SensorType(516, "HV Bat Current 1", "A", range_min=-200, range_max=200),
+            518: SensorType(518, "HV Bat Voltage", "V", range_min=0, range_max=450),
+            530: SensorType(530, "Power", "kW"),
+        }
+    )
+    assert catalogue.accepts(516, -12.5)
+    assert catalogue.accepts(516, 200.0)
+    assert not catalogue.accepts(516, 65535.0)
+    assert not catalogue.accepts(516, -200.5)
+    assert not catalogue.accepts(518, 6553.5)
+    assert not catalogue.accepts(518, -1.0)
+    assert not catalogue.accepts(518, None)
+    assert catalogue.accepts(530, 9999.0)  # no range given: only sentinels are refused
+    assert not catalogue.accepts(530, 32767.0)
+    assert catalogue.accepts(533, 2.0)  # not in the catalogue
+    assert not catalogue.accepts(533, 65535.0)
+
+
+def test_join_power() -> None:
+    """V x I at the timestamps both have; exact duplicates count once, conflicts not at all."""
+    t = [START + timedelta(minutes=10 * i) for i in range(5)]
+    volts = [(t[0], 350.0), (t[1], 351.0), (t[1], 351.0), (t[2], 352.0), (t[3], 353.0)]
+    amps = [(t[0], -10.0), (t[1], 2.0), (t[2], 4.0), (t[2], 5.0), (t[4], 1.0)]
+    assert join_power(volts, amps) == [(t[0], -3500.0), (t[1], 702.0)]
+    assert join_power([], amps) == []
 
 
 def test_fixtures_are_json() -> None:
