@@ -12,8 +12,18 @@ accounts, the salt (`v` 3) whose login `ch` is checked by recomputing Argon2id (
 p=1, 32 bytes); salt-less accounts (`v` 2) take `md5hex.base64(sha256)` or `sha256hex`;
 `login_c` (S-Miles Home) the dotted hash; the legacy v0 login md5 hex ("app version is low"
 for everyone else). One account per scheme, see `ACCOUNTS` (password `sandbox-password`).
-Five failed logins in a row lock the account for 30 minutes. Tokens expire `token_lifetime`
-after login (8 h by default: the real lifetime is UNVERIFIED) or when a test calls
+Five failed logins in a row lock the account for 30 minutes; only a wrong password counts (an
+answer that says the method is wrong does not). A login method that is not the account's
+answers so: v3 for an S-Miles Home account "Can only login to the S-Miles Home."; v3 and
+`login_c` for a legacy account status "7" (the sandbox's reading of "try another variant",
+UNVERIFIED); `login_c` for any other account a failed login (the pessimistic reading: the real
+answer is unknown); the v0 login "app version is low" for all but legacy accounts. A test can
+set `min_app_version`: every login from an older `sma/ad/<version>` User-Agent then answers "Your
+app version is low. Please update to the latest version." (nothing counted). With `bare_pre_insp`
+the pre-insp fields come at the top level, without the envelope, as some real answers do. The
+plant list (`select_by_page`) answers at most `MAX_PAGE_SIZE` plants a page whatever was asked
+(a cap the real cloud may have: UNVERIFIED), with the account's `total`. Tokens expire
+`token_lifetime` after login (8 h by default: the real lifetime is UNVERIFIED) or when a test calls
 `sandbox_of(app).expire_tokens()`; then data calls answer `status "100"`.
 
 Plants (all in Central European time; the cloud prints plant-local times without a zone):
@@ -22,6 +32,8 @@ Plants (all in Central European time; the cloud prints plant-local times without
     1002 Barn Roof     Munich 48.14 N      2 DTU-Pro, 40 HMS-2000-4T (20 per DTU)
     1003 Hybrid House  Utrecht 52.09 N     DTS-WIFI-G1 -> HYS-4.6LV-EUG1 hybrid inverter with a
                                            5 kWh battery under it, and a DDSU666 grid meter
+    1004-1028 Allotment 1-25, spread over 47-54 N: a DTU-Lite-S and one HMS-800-2T each (the
+                                           25 plants of `MANY_USER`, an installer's account)
 
 The third plant is the hybrid one (a meter and a battery, `is_reflux` 1); the two micro plants
 stay PV-only as most real ones are. Every number is a pure function of the plant and the
@@ -109,11 +121,16 @@ SLOT_HOURS: Final = 5 / 60
 TOKEN_LIFETIME: Final = timedelta(hours=8)
 NONCE_LIFETIME: Final = timedelta(minutes=5)
 LOCK_AFTER_FAILURES: Final = 5
+MAX_PAGE_SIZE: Final = 10
+"""`select_by_page` answers at most this many plants a page (UNVERIFIED cap)."""
 LOCK_DURATION: Final = timedelta(minutes=30)
 COMMISSIONED: Final = date(2025, 10, 1)
 """Every plant's first day: history and lifetime counters start here (over a year back)."""
 
 SESSION_ERROR: Final = "token verify error."
+APP_VERSION_LOW: Final = "Your app version is low. Please update to the latest version."
+NEXT_METHOD: Final = ("7", "Please log in with another method.")
+"""The sandbox's answer to a legacy account on a newer login (status "7": UNVERIFIED)."""
 HOME_ONLY_MESSAGE: Final = "This account can only be used for logging in to the S-Miles Home app."
 LOCKED_MESSAGE: Final = "Too many failed attempts, the account is locked. Try again in 30 min."
 _SECRET: Final = b"energy-hub-hoymiles-sandbox"
@@ -167,9 +184,12 @@ ACCOUNTS: Final[Mapping[str, Account]] = {
         Account("sha@energy-hub.example", Scheme.SHA256, (1002,)),
         Account("home@energy-hub.example", Scheme.HOME_C, (1003,)),
         Account("legacy@energy-hub.example", Scheme.V0_MD5, (1001,)),
+        Account("many@energy-hub.example", Scheme.ARGON2ID, tuple(range(1004, 1029))),
     )
 }
 DEMO_USER: Final = "demo@energy-hub.example"
+MANY_USER: Final = "many@energy-hub.example"
+"""An installer's account of 25 small plants: its plant list takes three pages."""
 
 
 def md5_hex(password: str) -> str:
@@ -258,11 +278,20 @@ def _build_plants() -> dict[int, Plant]:
     barn += _micros(1002, dtu2b, 21, [("HMS-2000-4T", 2000, 4)] * 20)
     dtu3 = DtuSpec(1003_001, "4162A0031001", "DTS-WIFI-G1")
     hys = InverterSpec(1003_101, "1HYS0031001", dtu3.serial, "HYS-4.6LV-EUG1", 4600, 2, 1.0, 0.02)
-    return {
+    plants = {
         1001: Plant(1001, "Balcony Row", 52.37, 4.90, (dtu1,), tuple(balcony)),
         1002: Plant(1002, "Barn Roof", 48.14, 11.58, (dtu2a, dtu2b), tuple(barn)),
         1003: Plant(1003, "Hybrid House", 52.09, 5.12, (dtu3,), (hys,), hybrid=True),
     }
+    for number in range(1, 26):
+        plant_id = 1003 + number
+        dtu = DtuSpec(plant_id * 1000 + 1, f"4143C{plant_id:04d}001", "DTU-Lite-S")
+        micro = _micros(plant_id, dtu, 1, [("HMS-800-2T", 800, 2)])
+        latitude = round(47.0 + 7.0 * (number - 1) / 24, 2)
+        longitude = round(4.0 + 10.0 * ((number * 7) % 25) / 24, 2)
+        name = f"Allotment {number}"
+        plants[plant_id] = Plant(plant_id, name, latitude, longitude, (dtu,), tuple(micro))
+    return plants
 
 
 PLANTS: Final[Mapping[int, Plant]] = _build_plants()
@@ -1172,6 +1201,14 @@ class HoymilesSandbox:
     token_lifetime: timedelta = TOKEN_LIFETIME
     logins: int = 0
     """Successful logins."""
+    failed_logins: int = 0
+    """Failed logins (wrong credentials) since the app started, whatever the account."""
+    min_app_version: str | None = None
+    """Logins from an older `sma/ad/<version>` User-Agent answer "app version is low"."""
+    bare_pre_insp: bool = False
+    """pre-insp answers its fields at the top level, without the envelope."""
+    malformed_curves: set[date] = field(default_factory=set)
+    """Days whose `count_power_by_day` answers a truncated JSON body (a test's fault)."""
     argon2_checks: int = 0
     """Argon2id hashes computed to check a login."""
     _counter: int = 0
@@ -1218,6 +1255,7 @@ class HoymilesSandbox:
         return until is not None and self.state.now() < until
 
     def fail(self, username: str) -> web.Response:
+        self.failed_logins += 1
         count = self._failures.get(username, 0) + 1
         self._failures[username] = count
         if count >= LOCK_AFTER_FAILURES:
@@ -1287,23 +1325,41 @@ class _Handlers:
         if account is None:
             return _fail("1", "Account does not exist.")
         salt = account.salt
-        return _ok(
-            {
-                "n": self._sandbox.issue_nonce(account.username),
-                "a": salt,
-                "v": 3 if salt else 2,
-                "dc": 1,
-                "f": 0,
-                "t": 159,
-            }
-        )
+        fields = {
+            "n": self._sandbox.issue_nonce(account.username),
+            "a": salt,
+            "v": 3 if salt else 2,
+            "dc": 1,
+            "f": 0,
+            "t": 159,
+        }
+        if self._sandbox.bare_pre_insp:
+            return json_response(fields)
+        return _ok(fields)
 
-    def _precheck(self, username: str) -> tuple[Account | None, web.Response | None]:
+    def _outdated(self, request: web.Request) -> bool:
+        """The User-Agent's `sma/ad/<version>` is older than `min_app_version`."""
+        wanted = self._sandbox.min_app_version
+        if wanted is None:
+            return False
+        parts = request.headers.get("User-Agent", "").split("/")
+        version = parts[2] if len(parts) > 2 and parts[:2] == ["sma", "ad"] else "0"
+
+        def key(text: str) -> tuple[int, ...]:
+            return tuple(int(part) if part.isdigit() else 0 for part in text.split("."))
+
+        return key(version) < key(wanted)
+
+    def _precheck(
+        self, username: str, request: web.Request
+    ) -> tuple[Account | None, web.Response | None]:
         account = ACCOUNTS.get(username)
         if account is None:
             return None, _fail("1", "Invalid credentials")
         if self._sandbox.locked(username):
             return None, _fail("1", LOCKED_MESSAGE)
+        if self._outdated(request):
+            return None, _fail("1", APP_VERSION_LOW)
         return account, None
 
     async def login_v3(self, request: web.Request) -> web.Response:
@@ -1311,13 +1367,15 @@ class _Handlers:
         if body is None:
             return _fail(*_PARAMETER_ERROR)
         username = str(body.get("u", "")).strip().lower()
-        account, refusal = self._precheck(username)
+        account, refusal = self._precheck(username, request)
         if account is None:
             return refusal or _fail(*_PARAMETER_ERROR)
         if not self._sandbox.take_nonce(str(body.get("n", "")), username):
             return _fail("1", "The nonce is invalid or has expired.")
         if account.scheme is Scheme.HOME_C:
             return _fail("1", "Can only login to the S-Miles Home.")
+        if account.scheme is Scheme.V0_MD5:
+            return _fail(*NEXT_METHOD)
         password = self._sandbox.passwords[username]
         challenge = str(body.get("ch", ""))
         match account.scheme:
@@ -1340,9 +1398,11 @@ class _Handlers:
         if body is None:
             return _fail(*_PARAMETER_ERROR)
         username = str(body.get("user_name", "")).strip().lower()
-        account, refusal = self._precheck(username)
+        account, refusal = self._precheck(username, request)
         if account is None:
             return refusal or _fail(*_PARAMETER_ERROR)
+        if account.scheme is Scheme.V0_MD5:
+            return _fail(*NEXT_METHOD)
         password = md5_sha256(self._sandbox.passwords[username])
         if account.scheme is not Scheme.HOME_C or body.get("password") != password:
             return self._sandbox.fail(username)
@@ -1353,11 +1413,11 @@ class _Handlers:
         if body is None:
             return _fail(*_PARAMETER_ERROR)
         username = str(body.get("user_name", "")).strip().lower()
-        account, refusal = self._precheck(username)
+        account, refusal = self._precheck(username, request)
         if account is None:
             return refusal or _fail(*_PARAMETER_ERROR)
         if account.scheme is not Scheme.V0_MD5:
-            return _fail("1", "Your app version is low. Please update to the latest version.")
+            return _fail("1", APP_VERSION_LOW)
         if body.get("password") != md5_hex(self._sandbox.passwords[username]):
             return self._sandbox.fail(username)
         return self._sandbox.succeed(username)
@@ -1404,6 +1464,7 @@ class _Handlers:
         if type(page) is not int or type(size) is not int or page < 1 or size < 1:
             return None, _fail(*_PARAMETER_ERROR)
         now = self._now()
+        size = min(size, MAX_PAGE_SIZE)
         ids = account.stations[(page - 1) * size : page * size]
         items = [station_json(sid, now, full=False) for sid in ids]
         return {"list": items, "total": len(account.stations)}, None
@@ -1504,6 +1565,8 @@ class _Handlers:
         station, day, _, refusal = await self._chart_request(request)
         if refusal is not None or station is None or day is None:
             return refusal or _fail(*_PARAMETER_ERROR)
+        if day in self._sandbox.malformed_curves:
+            return web.Response(text=MALFORMED_BODY, content_type="application/json")
         return _protobuf(power_chart(station, day, self._now()))
 
 

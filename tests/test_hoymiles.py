@@ -195,6 +195,115 @@ async def test_flow_locked_account(hass: HomeAssistant, hoymiles: Sandbox) -> No
     assert result["description_placeholders"]["minutes"]
 
 
+LOGIN_PATHS = ("/iam/pub/3/auth/login", "/iam/pub/0/c/login_c", "/iam/pub/0/auth/login")
+
+
+async def _logins(sandbox: Sandbox) -> list[int]:
+    """Login requests so far, per login endpoint (v3, login_c, v0)."""
+    paths = await _paths(sandbox)
+    return [paths.get(path, 0) for path in LOGIN_PATHS]
+
+
+async def test_second_typo_does_not_lock(hass: HomeAssistant, hoymiles: Sandbox) -> None:
+    """A salt-less account: a wrong password costs two failed logins (the hash's two
+    encodings), no other method; two typos in a row (4 failures) leave the account open
+    (Hoymiles locks at 5), and the right password then works."""
+    sandbox = sb.sandbox_of(hoymiles.server.app)
+    flow_id = await _form(hass)
+    user = "dotted@energy-hub.example"
+    for typo in (1, 2):
+        result = await hass.config_entries.flow.async_configure(
+            flow_id, {"username": user, "password": "wrong", "advanced": {}}
+        )
+        assert result["errors"] == {"base": "invalid_credentials"}
+        assert await _logins(hoymiles) == [2 * typo, 0, 0]
+        assert sandbox.failed_logins == 2 * typo
+    with patch("custom_components.energy_hub.async_setup_entry", return_value=True):
+        result = await hass.config_entries.flow.async_configure(
+            flow_id, {"username": user, "password": sb.PASSWORD, "advanced": {}}
+        )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert sandbox.failed_logins == 4
+
+
+async def test_pre_insp_without_the_envelope(hass: HomeAssistant, hoymiles: Sandbox) -> None:
+    """pre-insp answering its fields at the top level: the v3 login is tried and works."""
+    sb.sandbox_of(hoymiles.server.app).bare_pre_insp = True
+    flow_id = await _form(hass)
+    result = await hass.config_entries.flow.async_configure(
+        flow_id, {"username": USER, "password": sb.PASSWORD, "advanced": {}}
+    )
+    assert result["step_id"] == "hoymiles_plants"
+    assert await _logins(hoymiles) == [1, 0, 0]
+    assert sb.sandbox_of(hoymiles.server.app).failed_logins == 0
+
+
+async def test_app_version_low(hass: HomeAssistant, hoymiles: Sandbox) -> None:
+    """ "App version is low": its own flow error (not invalid credentials), no failed login,
+    one try per method; an entry fails its setup for good with its own message (no reauth,
+    no setup retries logging in again and again)."""
+    sandbox = sb.sandbox_of(hoymiles.server.app)
+    sandbox.min_app_version = "99.0.0"
+    flow_id = await _form(hass)
+    result = await hass.config_entries.flow.async_configure(
+        flow_id, {"username": USER, "password": sb.PASSWORD, "advanced": {}}
+    )
+    assert result["errors"] == {"base": "app_outdated"}
+    assert await _logins(hoymiles) == [1, 1, 1]
+    assert sandbox.failed_logins == 0
+
+    config = await _setup(hass, entry())
+    assert config.state is ConfigEntryState.SETUP_ERROR
+    assert config.error_reason_translation_key == "app_outdated"
+    flows = hass.config_entries.flow.async_progress_by_handler(DOMAIN)
+    assert [flow["context"]["source"] for flow in flows] == ["user"]  # no reauth
+    assert await _logins(hoymiles) == [2, 2, 2]
+    assert sandbox.failed_logins == 0
+
+
+async def test_many_plants_in_pages(hass: HomeAssistant, hoymiles: Sandbox) -> None:
+    """An account of 25 plants that the cloud lists 10 a page: all 25 are offered in the
+    flow and shown by the entry."""
+    flow_id = await _form(hass)
+    result = await hass.config_entries.flow.async_configure(
+        flow_id, {"username": sb.MANY_USER, "password": sb.PASSWORD, "advanced": {}}
+    )
+    assert result["step_id"] == "hoymiles_plants"
+    offered = result["data_schema"].schema["plants"].config["options"]
+    assert [option["value"] for option in offered] == [str(n) for n in range(1004, 1029)]
+    assert offered[24] == {"value": "1028", "label": "Allotment 25"}
+    assert (await _paths(hoymiles))["/pvm/api/0/station/select_by_page"] == 3
+
+    config = await _setup(
+        hass,
+        MockConfigEntry(
+            domain=DOMAIN,
+            title=f"Hoymiles {sb.MANY_USER}",
+            unique_id=f"hoymiles_{sb.MANY_USER}",
+            data={"source": "hoymiles", "username": sb.MANY_USER, "password": sb.PASSWORD},
+            options={"plants": [], "scan_interval": 5, "history_days": 1},
+        ),
+    )
+    assert config.state is ConfigEntryState.LOADED
+    assert set(_source(config).plants) == set(range(1004, 1029))
+    plants = [
+        device
+        for device in dr.async_entries_for_config_entry(dr.async_get(hass), config.entry_id)
+        if device.model == "Plant"
+    ]
+    assert len(plants) == 25
+    now = dt_util.utcnow()
+    power = er.async_get(hass).async_get_entity_id(
+        "sensor", DOMAIN, f"hoymiles_{sb.MANY_USER}:plant_1028:pv_power"
+    )
+    assert power is not None
+    state = hass.states.get(power)
+    assert state is not None
+    assert float(state.state) == pytest.approx(
+        sb.plant_power(1028, sb.published_slot(now)), abs=0.05
+    )
+
+
 async def test_options(hass: HomeAssistant, hoymiles: Sandbox) -> None:
     """Plant ids, an interval never below 2 minutes, history at most a year."""
     config = await _setup(hass, entry())
@@ -704,17 +813,15 @@ async def test_statistics(
     assert config.runtime_data.history_written
 
 
-@pytest.mark.parametrize("answer", [b"", b"\x0a\x05ab"], ids=["empty", "unreadable"])
 async def test_statistics_without_curves(
     recorder_mock: Any,
     hass: HomeAssistant,
     hoymiles: Sandbox,
     monkeypatch: pytest.MonkeyPatch,
-    answer: bytes,
 ) -> None:
-    """A day whose power curve is empty or unreadable: its energy goes into the hour of its
+    """A day whose power curve is empty (a valid answer): its energy goes into the hour of its
     local midnight, every other hour 0; the day total stays exact."""
-    monkeypatch.setattr(sb, "power_chart", lambda plant, day, now: answer)
+    monkeypatch.setattr(sb, "power_chart", lambda plant, day, now: b"")
     await _setup(hass, entry(["1001"], history_days=3))
     await async_wait_recording_done(hass)
     stat_id = "energy_hub:hoymiles_1001_pv_energy"
@@ -773,3 +880,65 @@ async def test_smiles_home_account(hass: HomeAssistant, hoymiles: Sandbox) -> No
     assert "/pvm-data/api/0/station/data/count_station_real_data" not in paths
     source = config.runtime_data.source
     assert source.diagnostics(config.runtime_data.data)["data_endpoints"] == "home"
+
+
+async def _hours(hass: HomeAssistant, stat_id: str, since: datetime) -> list[dict[str, Any]]:
+    rows = await get_instance(hass).async_add_executor_job(
+        statistics_during_period, hass, since, None, {stat_id}, "hour", None, {"state", "sum"}
+    )
+    return list(rows.get(stat_id, []))
+
+
+@pytest.mark.parametrize("fault", ["malformed_json", "broken_protobuf"])
+async def test_statistics_unreadable_curves(
+    recorder_mock: Any,
+    hass: HomeAssistant,
+    hoymiles: Sandbox,
+    freezer: FrozenDateTimeFactory,
+    monkeypatch: pytest.MonkeyPatch,
+    fault: str,
+) -> None:
+    """Power curves that cannot be read (truncated JSON, broken protobuf) on two days of a
+    backfill: a failed fetch, never a day shaped on missing data. The days before are
+    written, those days and the ones after are not (no midnight hour holding a whole day);
+    the run is retried and then writes every hour exactly."""
+    sandbox = sb.sandbox_of(hoymiles.server.app)
+    yesterday = dt_util.utcnow().astimezone(AMSTERDAM).date() - timedelta(days=1)
+    bad = {yesterday - timedelta(days=5), yesterday - timedelta(days=3)}
+    chart = sb.power_chart
+    if fault == "malformed_json":
+        sandbox.malformed_curves.update(bad)
+    else:
+
+        def broken(plant: int, day: date, now: datetime) -> bytes:
+            return b"\x0a\x05ab" if day in bad else chart(plant, day, now)
+
+        monkeypatch.setattr(sb, "power_chart", broken)
+    config = await _setup(hass, entry(["1001"], history_days=10))
+    await async_wait_recording_done(hass)
+    stat_id = "energy_hub:hoymiles_1001_pv_energy"
+    since = dt_util.utcnow() - timedelta(days=11)
+    first_bad = datetime.combine(min(bad), time(0), AMSTERDAM).astimezone(UTC)
+    found = await _hours(hass, stat_id, since)
+    assert found
+    starts = [datetime.fromtimestamp(row["start"], UTC) for row in found]
+    assert max(starts) == first_bad - timedelta(hours=1)  # up to the day before the first
+    for start, row in zip(starts, found, strict=True):
+        assert row["state"] == pytest.approx(sb.hour_energy(1001, start) / 1000, abs=1e-5)
+    assert config.runtime_data.history_failures == 1
+
+    # The answers are readable again: the retry (a minute or two later) writes every hour.
+    sandbox.malformed_curves.clear()
+    monkeypatch.setattr(sb, "power_chart", chart)
+    await _advance(hass, freezer, dt_util.utcnow() + timedelta(minutes=3))
+    await async_wait_recording_done(hass)
+    found = await _hours(hass, stat_id, since)
+    first_day = datetime.fromtimestamp(found[0]["start"], UTC).astimezone(AMSTERDAM).date()
+    assert len(found) == 24 * ((yesterday - first_day).days + 1)
+    total = 0.0
+    for row in found:
+        start = datetime.fromtimestamp(row["start"], UTC)
+        assert row["state"] == pytest.approx(sb.hour_energy(1001, start) / 1000, abs=1e-5)
+        total += row["state"]
+        assert row["sum"] == pytest.approx(total, abs=1e-5)
+    assert config.runtime_data.history_failures == 0

@@ -13,6 +13,7 @@ import pytest
 from custom_components.energy_hub.api import protobuf
 from custom_components.energy_hub.api.errors import (
     ApiAuthError,
+    ApiClientOutdatedError,
     ApiNotFoundError,
     ApiRateLimitedError,
     ApiResponseError,
@@ -21,6 +22,7 @@ from custom_components.energy_hub.api.hoymiles import (
     DEFAULT_BASE_URL,
     DEFAULT_REGION_URL,
     LOGIN_ORDER,
+    MAX_PAGES,
     PATH_DEVICE_TREE,
     PATH_DEVICE_TREE_HOME,
     PATH_ENERGY_STATS,
@@ -46,6 +48,7 @@ from custom_components.energy_hub.api.hoymiles import (
     HoymilesClient,
     HoymilesCurve,
     HoymilesHomeOnlyError,
+    HoymilesRefusedError,
     LoginVariant,
     argon2id_hex,
     md5_hex,
@@ -199,13 +202,15 @@ async def test_salt_less_account_uses_the_dotted_hash(
 async def test_fallback_order_and_remembering(
     session: aiohttp.ClientSession, mocked: aioresponses, log: Log
 ) -> None:
-    """Each salt-less try gets a fresh nonce; then login_c, then legacy v0, which is kept."""
+    """Each salt-less try gets a fresh nonce; then login_c, then legacy v0, which is kept:
+    each moved on because the answer said the method was wrong, not the password."""
     region_ok(mocked, log)
     mocked.post(REGION + PATH_PRE_INSP, callback=log.reply(pre("n1", None)))
-    mocked.post(REGION + PATH_LOGIN_V3, callback=log.reply(fail("1", "Invalid credentials")))
+    mocked.post(REGION + PATH_LOGIN_V3, callback=log.reply(fail("7", "")))
     mocked.post(REGION + PATH_PRE_INSP, callback=log.reply(pre("n2", None)))
     mocked.post(REGION + PATH_LOGIN_V3, callback=log.reply(fail("7", "")))
-    mocked.post(REGION + PATH_LOGIN_HOME, callback=log.reply(fail("1", "Invalid credentials")))
+    installer_only = "The account can only be used in installer app"
+    mocked.post(REGION + PATH_LOGIN_HOME, callback=log.reply(fail("1", installer_only)))
     mocked.post(DATA + PATH_LOGIN_V0, callback=log.reply(ok({"token": TOKEN})))
     client = HoymilesClient(session, USER, PASSWORD)
     assert await client.login() is LoginVariant.V0_MD5
@@ -244,14 +249,8 @@ async def test_home_account_message_moves_on(
     mocked.post(REGION + PATH_LOGIN_HOME, callback=log.reply(ok({"token": TOKEN})))
     client = HoymilesClient(session, USER, PASSWORD)
     assert await client.login() is LoginVariant.HOME_C
-    # the salted account skips the salt-less hashes (their pre-insp shows the salt)
-    assert log.paths == [
-        PATH_REGION,
-        PATH_PRE_INSP,
-        PATH_LOGIN_V3,
-        PATH_PRE_INSP,
-        PATH_LOGIN_HOME,
-    ]
+    # the message rules out every v3 hash: straight to login_c
+    assert log.paths == [PATH_REGION, PATH_PRE_INSP, PATH_LOGIN_V3, PATH_LOGIN_HOME]
 
 
 async def test_stored_variant_is_tried_first(
@@ -291,19 +290,124 @@ async def test_wrong_password(
     assert not client.has_token
 
 
-async def test_every_variant_refused(
-    session: aiohttp.ClientSession, mocked: aioresponses, log: Log
+LOGINS = {PATH_LOGIN_V3, PATH_LOGIN_HOME, PATH_LOGIN_V0}
+WRONG = "Log in failed. Please check your account and password.#7"
+APP_LOW = "Your app version is low. Please update to the latest version."
+
+
+@pytest.mark.parametrize("message", ["Invalid credentials", WRONG])
+async def test_wrong_password_salt_less(
+    session: aiohttp.ClientSession, mocked: aioresponses, log: Log, message: str
 ) -> None:
+    """A salt-less account: the service cannot tell a wrong encoding from a wrong password, so
+    the hash's second encoding is tried once; then it ends: two failed logins, not four (the
+    fifth in a row locks the account for 30 minutes)."""
     region_ok(mocked, log)
     for nonce in ("n1", "n2"):
         mocked.post(REGION + PATH_PRE_INSP, callback=log.reply(pre(nonce, None)))
-        mocked.post(REGION + PATH_LOGIN_V3, callback=log.reply(fail("1", "Invalid credentials")))
+        mocked.post(REGION + PATH_LOGIN_V3, callback=log.reply(fail("1", message)))
+    with pytest.raises(ApiAuthError, match="rejected the credentials"):
+        await HoymilesClient(session, USER, "wrong").login()
+    assert log.paths == [PATH_REGION, PATH_PRE_INSP, PATH_LOGIN_V3, PATH_PRE_INSP, PATH_LOGIN_V3]
+    assert [path for path in log.paths if path in LOGINS] == [PATH_LOGIN_V3] * 2
+
+
+async def test_wrong_password_after_a_wrong_method(
+    session: aiohttp.ClientSession, mocked: aioresponses, log: Log
+) -> None:
+    """An S-Miles Home account: v3 says the method is wrong (no password checked), login_c
+    says the password is wrong: one failed login, the legacy login is not tried."""
+    region_ok(mocked, log)
+    mocked.post(REGION + PATH_PRE_INSP, callback=log.reply(pre("n1", None)))
+    home = "This account can only be used for logging in to the S-Miles Home app."
+    mocked.post(REGION + PATH_LOGIN_V3, callback=log.reply(fail("1", home)))
     mocked.post(REGION + PATH_LOGIN_HOME, callback=log.reply(fail("1", "Invalid credentials")))
-    low = "Your app version is low. Please update to the latest version."
-    mocked.post(DATA + PATH_LOGIN_V0, callback=log.reply(fail("1", low)))
-    with pytest.raises(ApiAuthError, match="app version is low"):
+    with pytest.raises(ApiAuthError, match="Invalid credentials"):
+        await HoymilesClient(session, USER, "wrong").login()
+    assert log.paths == [PATH_REGION, PATH_PRE_INSP, PATH_LOGIN_V3, PATH_LOGIN_HOME]
+
+
+@pytest.mark.parametrize(
+    ("where", "message"),
+    [
+        (PATH_PRE_INSP, "User does not exist"),
+        (PATH_PRE_INSP, "Account does not exist."),
+        (PATH_LOGIN_V3, "user not found"),
+    ],
+)
+async def test_unknown_user_ends_the_login(
+    session: aiohttp.ClientSession, mocked: aioresponses, log: Log, where: str, message: str
+) -> None:
+    """ "User does not exist": no other variant is tried."""
+    region_ok(mocked, log)
+    if where == PATH_PRE_INSP:
+        mocked.post(REGION + PATH_PRE_INSP, callback=log.reply(fail("1", message)))
+    else:
+        mocked.post(REGION + PATH_PRE_INSP, callback=log.reply(pre("n1", None)))
+        mocked.post(REGION + PATH_LOGIN_V3, callback=log.reply(fail("1", message)))
+    with pytest.raises(ApiAuthError, match="does not know this account"):
         await HoymilesClient(session, USER, PASSWORD).login()
-    assert len(log.calls) == 7
+    assert log.paths[-1] == where
+    assert len(log.calls) == (2 if where == PATH_PRE_INSP else 3)
+
+
+async def test_app_version_low(
+    session: aiohttp.ClientSession, mocked: aioresponses, log: Log
+) -> None:
+    """ "App version is low" on every method: its own error (not rejected credentials), after
+    one try per method (the other v3 hashes would get the same answer)."""
+    region_ok(mocked, log)
+    mocked.post(REGION + PATH_PRE_INSP, callback=log.reply(pre("n1", None)))
+    mocked.post(REGION + PATH_LOGIN_V3, callback=log.reply(fail("1", APP_LOW)))
+    mocked.post(REGION + PATH_LOGIN_HOME, callback=log.reply(fail("1", APP_LOW)))
+    mocked.post(DATA + PATH_LOGIN_V0, callback=log.reply(fail("1", APP_LOW)))
+    with pytest.raises(ApiClientOutdatedError, match="app version is low") as caught:
+        await HoymilesClient(session, USER, PASSWORD).login()
+    assert not isinstance(caught.value, ApiAuthError)
+    assert log.paths == [
+        PATH_REGION,
+        PATH_PRE_INSP,
+        PATH_LOGIN_V3,
+        PATH_LOGIN_HOME,
+        PATH_LOGIN_V0,
+    ]
+
+
+async def test_app_version_low_then_refused(
+    session: aiohttp.ClientSession, mocked: aioresponses, log: Log
+) -> None:
+    """v3 wants a newer app, the next method refuses: the app version is the message (a
+    password retyped would not help), and nothing more is tried."""
+    region_ok(mocked, log)
+    mocked.post(REGION + PATH_PRE_INSP, callback=log.reply(pre("n1")))
+    mocked.post(REGION + PATH_LOGIN_V3, callback=log.reply(fail("1", APP_LOW)))
+    mocked.post(REGION + PATH_LOGIN_HOME, callback=log.reply(fail("1", "Invalid credentials")))
+    with pytest.raises(ApiClientOutdatedError):
+        await HoymilesClient(session, USER, PASSWORD).login()
+    assert log.paths == [PATH_REGION, PATH_PRE_INSP, PATH_LOGIN_V3, PATH_LOGIN_HOME]
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        {"n": "n1", "a": SALT, "u": 1},
+        {"n": "n1", "a": SALT, "v": 3, "dc": 1, "f": 0, "t": 159},
+        {"data": {"n": "n1", "a": SALT, "v": 3}},
+    ],
+    ids=["top-level", "top-level-full", "data-without-status"],
+)
+async def test_pre_insp_without_the_envelope(
+    session: aiohttp.ClientSession, mocked: aioresponses, log: Log, answer: dict[str, Any]
+) -> None:
+    """pre-insp fields at the top level (or under data without a status) are read: the v3
+    login goes ahead with that nonce and salt."""
+    region_ok(mocked, log)
+    mocked.post(REGION + PATH_PRE_INSP, callback=log.reply(answer))
+    mocked.post(REGION + PATH_LOGIN_V3, callback=log.reply(ok({"token": TOKEN})))
+    client = HoymilesClient(session, USER, PASSWORD)
+    assert await client.login() is LoginVariant.V3_ARGON2ID
+    assert log.paths == [PATH_REGION, PATH_PRE_INSP, PATH_LOGIN_V3]
+    assert log.calls[2][1] == {"u": USER, "ch": argon2id_hex(PASSWORD, SALT), "n": "n1"}
 
 
 @pytest.mark.parametrize(
@@ -462,11 +566,14 @@ async def test_single_base_url(
 async def test_odd_pre_insp_answers(
     session: aiohttp.ClientSession, mocked: aioresponses, log: Log
 ) -> None:
-    """A pre-insp refused (even with status 100) moves on; one without a nonce is unreadable."""
+    """A pre-insp refused for no stated reason, or without a nonce, is an answer the login
+    cannot use: no login is tried (each would risk a failed one)."""
     region_ok(mocked, log)
     mocked.post(REGION + PATH_PRE_INSP, callback=log.reply(fail("100", "token verify error.")))
     mocked.post(REGION + PATH_PRE_INSP, callback=log.reply(ok({"a": None})))
     client = HoymilesClient(session, USER, PASSWORD)
+    with pytest.raises(ApiResponseError, match="refused: token verify error"):
+        await client.login()
     with pytest.raises(ApiResponseError, match="without a nonce"):
         await client.login()
     assert log.paths == [PATH_REGION, PATH_PRE_INSP, PATH_PRE_INSP]
@@ -502,6 +609,78 @@ async def test_station_pages(
         {"page": 1, "page_size": 100},
         {"page": 2, "page_size": 100},
     ]
+
+
+def _plants(ids: range) -> list[dict[str, Any]]:
+    return [{"id": n, "name": f"Plant {n}", "capacitor": "0.8"} for n in ids]
+
+
+async def test_station_pages_follow_the_total(
+    session: aiohttp.ClientSession, mocked: aioresponses, log: Log
+) -> None:
+    """A service answering 10 plants a page (100 asked): the pages go on until the reported
+    total is read."""
+    region_ok(mocked, log)
+    argon_login(mocked, log)
+    for first in (0, 10, 20):
+        page = _plants(range(first, min(first + 10, 25)))
+        mocked.post(DATA + PATH_STATIONS, callback=log.reply(ok({"list": page, "total": 25})))
+    stations = await HoymilesClient(session, USER, PASSWORD).stations()
+    assert [station.id for station in stations] == list(range(25))
+    assert [body for _, body, _ in log.calls[3:]] == [
+        {"page": 1, "page_size": 100},
+        {"page": 2, "page_size": 100},
+        {"page": 3, "page_size": 100},
+    ]
+
+
+@pytest.mark.parametrize(
+    ("pages", "expected", "asked"),
+    [
+        # an empty page before the total: what was read is kept
+        ([ok({"list": _plants(range(10)), "total": 25}), ok({"list": [], "total": 25})], 10, 2),
+        # the same page again (a service ignoring "page"): no endless loop
+        ([ok({"list": _plants(range(10)), "total": 25})] * 2, 10, 2),
+        # no total: a short page is the last
+        ([ok({"list": _plants(range(10))})], 10, 1),
+        # the total said once, then missing: still followed
+        (
+            [ok({"list": _plants(range(10)), "total": 12}), ok({"list": _plants(range(10, 12))})],
+            12,
+            2,
+        ),
+    ],
+    ids=["empty-page", "repeated-page", "no-total", "total-once"],
+)
+async def test_station_pages_stop_safely(
+    session: aiohttp.ClientSession,
+    mocked: aioresponses,
+    log: Log,
+    pages: list[dict[str, Any]],
+    expected: int,
+    asked: int,
+) -> None:
+    region_ok(mocked, log)
+    argon_login(mocked, log)
+    for page in pages:
+        mocked.post(DATA + PATH_STATIONS, callback=log.reply(page))
+    stations = await HoymilesClient(session, USER, PASSWORD).stations()
+    assert [station.id for station in stations] == list(range(expected))
+    assert log.paths.count(PATH_STATIONS) == asked
+
+
+async def test_station_pages_limit(
+    session: aiohttp.ClientSession, mocked: aioresponses, log: Log
+) -> None:
+    """A service that never ends its pages (a total it never reaches) stops at MAX_PAGES."""
+    region_ok(mocked, log)
+    argon_login(mocked, log)
+    for page in range(MAX_PAGES + 1):
+        plant = _plants(range(page, page + 1))
+        mocked.post(DATA + PATH_STATIONS, callback=log.reply(ok({"list": plant, "total": 10**6})))
+    stations = await HoymilesClient(session, USER, PASSWORD).stations()
+    assert len(stations) == MAX_PAGES
+    assert log.paths.count(PATH_STATIONS) == MAX_PAGES
 
 
 async def test_station_details(
@@ -939,13 +1118,19 @@ async def test_chart_calls(session: aiohttp.ClientSession, mocked: aioresponses,
         await client.power_curve(9, date(2026, 6, 6))
     mocked.post(DATA + PATH_POWER_BY_DAY, callback=log.reply(ok(None)))
     assert (await client.power_curve(1001, date(2026, 6, 6))).times == ()
+    mocked.post(DATA + PATH_POWER_BY_DAY, callback=log.reply(fail("2", "Parameter error.")))
+    with pytest.raises(HoymilesRefusedError, match="status 2"):  # the service said no
+        await client.power_curve(1001, date(2026, 6, 6))
+    # Unreadable answers are plain ApiResponseErrors (a failed fetch), never refusals.
     mocked.post(DATA + PATH_POWER_BY_DAY, callback=binary(b'{"status": "0", "da'))
-    with pytest.raises(ApiResponseError, match="Malformed"):
+    with pytest.raises(ApiResponseError, match="Malformed") as malformed:
         await client.power_curve(1001, date(2026, 6, 6))
+    assert not isinstance(malformed.value, HoymilesRefusedError)
     mocked.post(DATA + PATH_POWER_BY_DAY, callback=binary(b"\x0a\x05ab"))
-    with pytest.raises(ApiResponseError, match="truncated"):
+    with pytest.raises(ApiResponseError, match="truncated") as truncated:
         await client.power_curve(1001, date(2026, 6, 6))
-    assert log.paths[-4:] == [PATH_POWER_BY_DAY] * 4
+    assert not isinstance(truncated.value, HoymilesRefusedError)
+    assert log.paths[-5:] == [PATH_POWER_BY_DAY] * 5
 
 
 # --- S-Miles Home accounts --------------------------------------------------------------------

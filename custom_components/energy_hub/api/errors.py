@@ -28,3 +28,8 @@ class ApiNotFoundError(ApiError):
 
 class ApiResponseError(ApiError):
     """The service answered with something we cannot read (bad JSON, unexpected shape, 4xx)."""
+
+
+class ApiClientOutdatedError(ApiError):
+    """The service refuses this client's version ("app version is low"): no password helps,
+    only an update of Energy Hub."""

@@ -18,8 +18,15 @@ is never sent to a host the configuration did not name).
 
 Login (:data:`LOGIN_ORDER`): ``region_c`` once per client, then the variants of
 :class:`LoginVariant` in order until one gives a token. The working variant is remembered and
-tried first next time; when the remembered variant's credentials are rejected the password is
-wrong (no further variants: they would only count towards a lockout). The token is reused until
+tried first next time. Hoymiles locks an account after five failed logins in a row, so a wrong
+password costs at most two attempts: another variant is tried only when the answer says the
+method is wrong ("S-Miles Home" only, "can only be used in ...", "app version is low", status
+"7"), never when it says the credentials are wrong. The one exception is the salt-less v3 hash,
+whose two encodings the service cannot tell from a wrong password: the second is tried once.
+"User does not exist" ends the login at once; "app version is low" with no variant working is
+an :class:`ApiClientOutdatedError` (an update of Energy Hub is needed, not a password). A
+``pre-insp`` answer is read in the envelope or, as some answers come (VERIFIED in two clients),
+with its fields at the top level. The token is reused until
 the service answers ``status "100"`` (token verify error); then one silent re-login and a
 retry; a second rejection is an :class:`ApiAuthError`. Argon2id hashing (32 MiB, about 0.1 s)
 runs in a worker thread, once per salt (the hash is kept for re-logins).
@@ -61,7 +68,13 @@ from argon2.low_level import Type, hash_secret_raw
 from yarl import URL
 
 from . import protobuf
-from .errors import ApiAuthError, ApiNotFoundError, ApiRateLimitedError, ApiResponseError
+from .errors import (
+    ApiAuthError,
+    ApiClientOutdatedError,
+    ApiNotFoundError,
+    ApiRateLimitedError,
+    ApiResponseError,
+)
 from .http import DEFAULT_TIMEOUT, JsonApiClient
 
 _LOGGER = logging.getLogger(__name__)
@@ -84,7 +97,9 @@ ARGON2_HASH_LEN: Final = 32
 """Argon2id parameters, identical in three independent clients (VERIFIED)."""
 
 STATION_PAGE_SIZE: Final = 100
-MAX_PAGES: Final = 50
+"""Plants asked for per page (the service may answer fewer: the reported ``total`` decides)."""
+MAX_PAGES: Final = 100
+"""A safe stop for the plant list (a service repeating or never ending its pages)."""
 DEFAULT_LOCK_RETRY_AFTER: Final = 1800.0
 """How long to wait after a "locked" answer when the message names no delay (UNVERIFIED)."""
 
@@ -137,7 +152,19 @@ POWER_CURVE_STEP: Final = timedelta(minutes=15)
 """A plant power curve's points: one per quarter hour in daylight."""
 
 _LOCKED = re.compile(r"lock|too many|frequent|try again later", re.IGNORECASE)
-_WRONG_CLIENT = re.compile(r"app version is low|s-miles home", re.IGNORECASE)
+_UNKNOWN_USER = re.compile(
+    r"(user|account)\b.{0,20}\b(does not exist|doesn't exist|not exist|not found|not registered)",
+    re.IGNORECASE,
+)
+"""The account is unknown: "User does not exist", "user not found" (seen in one client's
+tests; the status is "1" like any refusal, so the message decides: UNVERIFIED wording)."""
+_APP_OUTDATED = re.compile(r"version is (too )?low|update to the latest version", re.IGNORECASE)
+"""The service wants a newer client identity (VERIFIED message, status "1")."""
+_WRONG_CLIENT = re.compile(
+    r"s-miles home|can only be used|can only log ?in|installer app", re.IGNORECASE
+)
+"""This login method is not the account's ("Can only login to the S-Miles Home.", "The account
+can only be used in installer app": VERIFIED messages)."""
 _HOME_ONLY = re.compile(r"s-miles home", re.IGNORECASE)
 _MINUTES = re.compile(r"(\d+)\s*min", re.IGNORECASE)
 
@@ -151,7 +178,13 @@ class DataProfile(StrEnum):
     """``/pvmc/..._c`` (S-Miles Home app accounts, refused on the installer endpoints)."""
 
 
-class HoymilesHomeOnlyError(ApiResponseError):
+class HoymilesRefusedError(ApiResponseError):
+    """A well-formed envelope whose status refuses the call (not "0", "3" or "100"): the
+    service said no. An answer that cannot be read at all stays a plain
+    :class:`ApiResponseError` (a failed fetch, worth asking again)."""
+
+
+class HoymilesHomeOnlyError(HoymilesRefusedError):
     """The installer endpoints refused an S-Miles Home account (HTTP 403, or a status with
     "can only be used ... S-Miles Home")."""
 
@@ -169,6 +202,11 @@ class LoginVariant(StrEnum):
     """S-Miles Home app: ``login_c`` on the regional host, dotted md5/sha256 password."""
     V0_MD5 = "v0_md5"
     """Legacy ``/iam/pub/0/auth/login`` with md5 hex; being retired ("app version is low")."""
+
+    @property
+    def is_v3(self) -> bool:
+        """One of the ``pre-insp`` + ``login`` variants."""
+        return self in _V3_VARIANTS
 
 
 LOGIN_ORDER: Final[tuple[LoginVariant, ...]] = (
@@ -801,6 +839,47 @@ def parse_power_curve(raw: bytes, day: date, timezone: str | None) -> HoymilesCu
     return _Axis(day, labels, _zone(timezone) or UTC, POWER_CURVE_STEP).curve(values)
 
 
+def _login_refusal(status: str, message: str) -> Exception:
+    """What a refused ``pre-insp`` or login says: locked, unknown user, outdated app, the wrong
+    method, the next variant, or (anything else) rejected credentials."""
+    if _LOCKED.search(message):
+        minutes = _MINUTES.search(message)
+        delay = float(minutes.group(1)) * 60 if minutes else DEFAULT_LOCK_RETRY_AFTER
+        return HoymilesAccountLockedError(
+            f"Hoymiles locked the login: {message}", retry_after=delay
+        )
+    if _UNKNOWN_USER.search(message):
+        return _LoginFailed(_Outcome.UNKNOWN_USER, message)
+    if _APP_OUTDATED.search(message):
+        return _LoginFailed(_Outcome.OUTDATED, message)
+    if _WRONG_CLIENT.search(message):
+        return _LoginFailed(_Outcome.WRONG_CLIENT, message)
+    if status == STATUS_TRY_NEXT_HASH:
+        return _LoginFailed(_Outcome.NEXT_VARIANT, message)
+    return _LoginFailed(_Outcome.REJECTED, message)
+
+
+def _pre_insp_fields(body: Any) -> Mapping[str, Any]:
+    """``pre-insp``'s ``{"n", "a", "v", ...}``: in the envelope's ``data``, or at the top level
+    as some answers have them (VERIFIED in two clients), or under ``data`` without a status.
+    A refusal says why (:func:`_login_refusal`); one that names no reason is an answer the
+    login cannot use (an :class:`ApiResponseError`, tried again later): no password was checked,
+    and moving on to other methods would only risk failed logins."""
+    if not isinstance(body, Mapping):
+        raise ApiResponseError(f"{PATH_PRE_INSP} answered without an object")
+    if "status" in body:
+        status = str(body.get("status")).strip()
+        if status != STATUS_OK:
+            message = _text(body.get("message")) or f"status {status}"
+            refusal = _login_refusal(status, message)
+            if isinstance(refusal, _LoginFailed) and refusal.outcome in _NO_REASON:
+                raise ApiResponseError(f"{PATH_PRE_INSP} refused: {message}")
+            raise refusal
+        return _mapping(body.get("data"))
+    data = body.get("data")
+    return data if isinstance(data, Mapping) else body
+
+
 def _months(start: date, end: date) -> list[date]:
     months = []
     current = start.replace(day=1)
@@ -821,9 +900,20 @@ class _PreInsp:
 
 class _Outcome(StrEnum):
     WRONG_CLIENT = "wrong_client"
-    """The service wants another variant (S-Miles Home only, app too old, status 7)."""
+    """This method is not the account's ("S-Miles Home" only, "can only be used in ..."): the
+    other variants of the same method would say the same."""
+    NEXT_VARIANT = "next_variant"
+    """Status "7": try the next variant (one client's reading; UNVERIFIED meaning)."""
+    OUTDATED = "outdated"
+    """"App version is low": the service wants a newer client identity."""
+    UNKNOWN_USER = "unknown_user"
+    """"User does not exist"."""
     REJECTED = "rejected"
-    """The credentials were refused."""
+    """The credentials were refused (counts towards the lockout)."""
+
+
+_NO_REASON: Final = frozenset({_Outcome.REJECTED, _Outcome.NEXT_VARIANT})
+"""Refusals of ``pre-insp`` that name no reason (it checks no password)."""
 
 
 class _LoginFailed(Exception):
@@ -925,17 +1015,30 @@ class HoymilesClient(JsonApiClient):
         return self.login_variant
 
     async def stations(self) -> list[HoymilesStation]:
-        """Every plant of the account (100 a page)."""
-        stations: list[HoymilesStation] = []
+        """Every plant of the account: pages until the ``total`` the service reports is read
+        (it may answer fewer plants a page than asked for). Without a total, a short page is
+        the last. An empty page, a page of plants already read, or :data:`MAX_PAGES` end the
+        list (what was read is kept)."""
+        stations: dict[int, HoymilesStation] = {}
+        total: int | None = None
         for page in range(1, MAX_PAGES + 1):
             data = await self._call(PATH_STATIONS, {"page": page, "page_size": STATION_PAGE_SIZE})
-            found, total = parse_stations(data)
-            stations.extend(found)
-            if not found or len(found) < STATION_PAGE_SIZE:
+            found, reported = parse_stations(data)
+            total = reported if reported is not None else total
+            new = [station for station in found if station.id not in stations]
+            stations.update((station.id, station) for station in new)
+            if not new:
                 break
-            if total is not None and len(stations) >= total:
+            if total is not None:
+                if len(stations) >= total:
+                    break
+            elif len(found) < STATION_PAGE_SIZE:
                 break
-        return stations
+        else:
+            _LOGGER.debug("Hoymiles plant list: stopped after %d pages", MAX_PAGES)
+        if total is not None and len(stations) < total:
+            _LOGGER.debug("Hoymiles plant list: %d of %d plants listed", len(stations), total)
+        return list(stations.values())
 
     async def station_details(self, station_id: int) -> HoymilesStationDetails:
         return parse_station_details(await self._call(PATH_STATION_FIND, {"id": station_id}))
@@ -1038,7 +1141,7 @@ class HoymilesClient(JsonApiClient):
             raise ApiNotFoundError(f"{path}: no permission ({message or 'status 3'})")
         if _HOME_ONLY.search(message):
             raise HoymilesHomeOnlyError(f"{path}: {message}")
-        raise ApiResponseError(f"{path} answered status {status}: {message}")
+        raise HoymilesRefusedError(f"{path} answered status {status}: {message}")
 
     def _route(self, path: str, body: Mapping[str, Any]) -> tuple[str, dict[str, Any]]:
         """The path and body for the account's data profile."""
@@ -1142,10 +1245,14 @@ class HoymilesClient(JsonApiClient):
         if remembered is not None:
             order = (remembered, *(v for v in LOGIN_ORDER if v is not remembered))
         spare: _PreInsp | None = None
+        skip_v3 = False
+        outdated: str | None = None
         last = "no login variant applies to this account"
         for variant in order:
+            if variant.is_v3 and skip_v3:
+                continue
             try:
-                if variant in _V3_VARIANTS:
+                if variant.is_v3:
                     pre = spare or await self._pre_insp()
                     spare = pre
                     ch = await self._v3_hash(variant, pre)
@@ -1159,15 +1266,29 @@ class HoymilesClient(JsonApiClient):
                 continue
             except _LoginFailed as err:
                 last = str(err)
-                definitive = variant is remembered or variant is LoginVariant.V3_ARGON2ID
-                if err.outcome is _Outcome.REJECTED and definitive:
-                    raise ApiAuthError(f"Hoymiles rejected the credentials: {last}") from err
+                match err.outcome:
+                    case _Outcome.UNKNOWN_USER:
+                        raise ApiAuthError(f"Hoymiles does not know this account: {last}") from err
+                    case _Outcome.OUTDATED | _Outcome.WRONG_CLIENT:
+                        # The method is wrong, whatever the hash: the next method.
+                        outdated = last if err.outcome is _Outcome.OUTDATED else outdated
+                        skip_v3 = skip_v3 or variant.is_v3
+                    case _Outcome.REJECTED:
+                        if variant is LoginVariant.V3_MD5_SHA256 and remembered is not variant:
+                            continue  # the salt-less hash's other encoding, once
+                        if outdated is not None:  # refused by a method the service did not want
+                            raise ApiClientOutdatedError(
+                                f"Hoymiles wants a newer app: {outdated}"
+                            ) from err
+                        raise ApiAuthError(f"Hoymiles rejected the credentials: {last}") from err
                 continue
             self._token = token
             self.login_variant = variant
             self.login_count += 1
             _LOGGER.debug("Hoymiles login with %s", variant)
             return
+        if outdated is not None:
+            raise ApiClientOutdatedError(f"Hoymiles wants a newer app: {outdated}")
         raise ApiAuthError(f"Hoymiles rejected the login: {last}")
 
     async def _lookup_region(self) -> HoymilesRegion:
@@ -1201,10 +1322,7 @@ class HoymilesClient(JsonApiClient):
         body = await self._post(
             self._login_host, PATH_PRE_INSP, {"u": self._username}, self._headers()
         )
-        try:
-            data = _mapping(self._public_data(body, PATH_PRE_INSP))
-        except ApiResponseError as err:
-            raise _LoginFailed(_Outcome.WRONG_CLIENT, str(err)) from err
+        data = _pre_insp_fields(body)
         nonce = _text(data.get("n"))
         if nonce is None:
             raise ApiResponseError("pre-insp answered without a nonce")
@@ -1244,15 +1362,7 @@ class HoymilesClient(JsonApiClient):
             if token is None:
                 raise ApiResponseError(f"{path} answered success without a token")
             return token
-        if _LOCKED.search(message):
-            minutes = _MINUTES.search(message)
-            delay = float(minutes.group(1)) * 60 if minutes else DEFAULT_LOCK_RETRY_AFTER
-            raise HoymilesAccountLockedError(
-                f"Hoymiles locked the login: {message}", retry_after=delay
-            )
-        if status == STATUS_TRY_NEXT_HASH or _WRONG_CLIENT.search(message):
-            raise _LoginFailed(_Outcome.WRONG_CLIENT, message)
-        raise _LoginFailed(_Outcome.REJECTED, message)
+        raise _login_refusal(status, message)
 
     async def _login_v3(self, nonce: str, ch: str) -> str:
         assert self._login_host is not None

@@ -44,11 +44,13 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import aiohttp
 from homeassistant.const import CONF_PASSWORD, CONF_USERNAME
 from homeassistant.core import HomeAssistant
+from homeassistant.exceptions import ConfigEntryError
 from homeassistant.helpers import selector
 import voluptuous as vol
 
 from ..api.errors import (
     ApiAuthError,
+    ApiClientOutdatedError,
     ApiError,
     ApiNotFoundError,
     ApiRateLimitedError,
@@ -66,10 +68,11 @@ from ..api.hoymiles import (
     HoymilesDeviceTree,
     HoymilesMicroDay,
     HoymilesRealtime,
+    HoymilesRefusedError,
     HoymilesStation,
     HoymilesStationDetails,
 )
-from ..const import CONF_SOURCE, LOGGER
+from ..const import CONF_SOURCE, DOMAIN, LOGGER
 from .base import (
     DeviceSpec,
     EntrySpec,
@@ -145,6 +148,8 @@ def _client(session: aiohttp.ClientSession, data: Mapping[str, Any]) -> Hoymiles
 
 
 def _flow_error(err: ApiError) -> FlowError:
+    if isinstance(err, ApiClientOutdatedError):
+        return FlowError("app_outdated")
     if isinstance(err, ApiAuthError):
         return FlowError("invalid_credentials")
     if isinstance(err, ApiRateLimitedError):
@@ -418,7 +423,20 @@ class HoymilesSource(Source[HoymilesData]):
         return self.client.request_count
 
     async def async_update(self, previous: HoymilesData | None, now: datetime) -> HoymilesData:
-        """What is due per plant: the realtime answer, the device tree."""
+        """What is due per plant: the realtime answer, the device tree. A service that wants a
+        newer app at the first update fails the setup for good (retrying would only log in
+        again and again; an update of Energy Hub restarts it); later, it is a failed update
+        retried with the coordinator's back-off."""
+        try:
+            return await self._update(now)
+        except ApiClientOutdatedError as err:
+            if previous is not None:
+                raise
+            raise ConfigEntryError(
+                translation_domain=DOMAIN, translation_key="app_outdated"
+            ) from err
+
+    async def _update(self, now: datetime) -> HoymilesData:
         if self.stations_due is None or now >= self.stations_due:
             await self._read_stations(now)
         for plant in self.plants.values():
@@ -786,8 +804,14 @@ class HoymilesSource(Source[HoymilesData]):
     ) -> AsyncIterator[HistorySeries]:
         """Each plant from its own start, each complete plant-local day hour by hour: the
         day's energy from the daily history, shared over the hours as the day's power curve
-        shows (a day without a curve, or whose curve cannot be read, goes into the hour of its
-        local midnight). A plant gone from the account is skipped."""
+        shows (a day without generation, or whose curve the cloud refuses or answers empty,
+        goes into the hour of its local midnight). A plant gone from the account is skipped.
+
+        An answer that cannot be read (malformed JSON, a broken protobuf) is a failed fetch,
+        never a day shaped on missing data: the plant's days before it are written, the other
+        plants go on, and the run then fails with that error (retried later from the last
+        stored hour). An outage or a rate limit ends the run at once, likewise."""
+        unreadable: ApiResponseError | None = None
         for spec, (pid, plant) in zip(self.statistic_specs(data), data.plants.items(), strict=True):
             since = starts.get(spec.key)
             if since is None:
@@ -802,28 +826,42 @@ class HoymilesSource(Source[HoymilesData]):
             except ApiNotFoundError:
                 LOGGER.debug("Hoymiles plant %s: no history (no longer in the account)", pid)
                 continue
+            except ApiResponseError as err:
+                LOGGER.debug("Hoymiles plant %s: daily history unreadable (%s)", pid, err)
+                unreadable = unreadable or err
+                continue
             hours: dict[datetime, float] = {}
             for item in days:
                 if item.pv_energy_wh is None:
                     continue
-                hours |= _day_hours(
-                    item.day, zone, item.pv_energy_wh, await self._curve(pid, item, zone)
-                )
+                try:
+                    curve = await self._curve(pid, item, zone)
+                except ApiResponseError as err:
+                    LOGGER.debug(
+                        "Hoymiles plant %s: power curve of %s unreadable (%s)", pid, item.day, err
+                    )
+                    unreadable = unreadable or err
+                    break
+                except ApiError:
+                    yield HistorySeries(spec=spec, hours=hours)  # the days read so far
+                    raise
+                hours |= _day_hours(item.day, zone, item.pv_energy_wh, curve)
             yield HistorySeries(spec=spec, hours=hours)
+        if unreadable is not None:
+            raise unreadable
 
     async def _curve(
         self, pid: int, item: HoymilesDailyEnergy, zone: ZoneInfo
     ) -> HoymilesCurve | None:
         """The day's power curve, or None for a day without generation or a curve the cloud
-        refuses or that cannot be read (the day then goes into its midnight hour, still
-        exact)."""
+        refuses (the day then goes into its midnight hour, still exact). An answer that cannot
+        be read raises (:class:`ApiResponseError`), as do outages."""
         if not item.pv_energy_wh or item.pv_energy_wh <= 0:
             return None
         try:
             return await self.client.power_curve(pid, item.day, zone.key)
-        except (ApiNotFoundError, ApiResponseError) as err:
-            # Refused or unreadable: not worth asking again. An outage or a rate limit
-            # ends the run instead (it is tried again later).
+        except (ApiNotFoundError, HoymilesRefusedError) as err:
+            # A refusal is the cloud's answer: asking again would get the same.
             LOGGER.debug("Hoymiles plant %s: no power curve for %s (%s)", pid, item.day, err)
             return None
 
