@@ -23,17 +23,25 @@ from custom_components.energy_hub.api.errors import (
 )
 from sandbox import ManualClock, create_app
 from sandbox.aretas import (
+    BAD_VOLTAGE,
     BESS_MAC,
     ENV_MAC,
     PASSWORD,
-    VI_MAC,
+    SENTINEL,
     USERNAME,
+    VI_LATE,
+    VI_MAC,
+    VI_TYPES,
     energy_between,
     offline_windows,
     power_w,
     sandbox_of,
     soc_percent,
     usable_capacity_kwh,
+    vi_energy,
+    vi_hourly_energy,
+    vi_samples,
+    vi_uncovered,
 )
 
 type Client = TestClient[web.Request, web.Application]
@@ -339,3 +347,66 @@ async def test_same_clock_gives_byte_identical_responses() -> None:
             )
             bodies.append((await response.read(), await latest.read()))
     assert bodies[0] == bodies[1]
+
+
+# --- the voltage/current device ------------------------------------------------------------------
+
+
+async def test_voltage_current_device(bess: Client, bess_clock: ManualClock) -> None:
+    """No power type; 10-30 minutes apart; sentinels; late samples only once they arrived; the
+    daily outage leaves the 14:00 hour without samples."""
+    headers = await token_for(bess)
+    day = datetime(2026, 11, 24, tzinfo=UTC)
+    begin, end = int(day.timestamp() * 1000), int((day + timedelta(days=1)).timestamp() * 1000)
+    params: list[tuple[str, str | int]] = [("mac", VI_MAC), ("begin", begin), ("end", end)]
+    response = await bess.get(f"{PREFIX}/sensordata/byrange", params=params, headers=headers)
+    items = await response.json()
+    assert {item["type"] for item in items} == set(VI_TYPES)
+    stamps = sorted({item["timestamp"] for item in items})
+    spacing = [(b - a) / 60_000 for a, b in itertools.pairwise(stamps)]
+    outage = [s for s in spacing if s > 30]
+    assert len(outage) == 1
+    assert 150 <= outage[0] <= 200
+    assert all(10 <= s <= 30 for s in spacing if s not in outage)
+    hours = {datetime.fromtimestamp(s / 1000, UTC).hour for s in stamps}
+    assert 14 not in hours
+    assert any(item["data"] == SENTINEL for item in items if item["type"] == 516)
+    assert any(item["data"] == BAD_VOLTAGE for item in items if item["type"] == 518)
+    samples = vi_samples(day, day + timedelta(days=1))
+    assert [int(s.at.timestamp() * 1000) for s in samples] == stamps
+    # Late samples: not there before they arrive.
+    late = next(s for s in samples if s.late and s.at > day + timedelta(hours=3))
+    bess_clock.set(late.at + timedelta(minutes=59))
+    params = [("mac", VI_MAC), ("begin", begin), ("end", end)]
+    early = await (
+        await bess.get(f"{PREFIX}/sensordata/byrange", params=params, headers=headers)
+    ).json()
+    seen = {item["timestamp"] for item in early}
+    assert int(late.at.timestamp() * 1000) not in seen
+    assert max(seen) > late.at.timestamp() * 1000  # later samples are there already
+    latest = await (
+        await bess.post(f"{PREFIX}/sensorreport/latest", json=[VI_MAC], headers=headers)
+    ).json()
+    assert {item["type"] for item in latest} == set(VI_TYPES)
+    bess_clock.set(late.at + VI_LATE)
+    again = await (
+        await bess.get(f"{PREFIX}/sensordata/byrange", params=params, headers=headers)
+    ).json()
+    assert int(late.at.timestamp() * 1000) in {item["timestamp"] for item in again}
+
+
+def test_voltage_current_ground_truth() -> None:
+    """The V x I trapezoid: per hour it adds up to the whole; it is close to the energy that
+    really flowed where nothing was left uncovered; the outage is uncovered time."""
+    day = datetime(2026, 11, 24, tzinfo=UTC)
+    whole = vi_energy(day, day + timedelta(days=1))
+    hours = vi_hourly_energy(day, day + timedelta(days=1))
+    assert day + timedelta(hours=14) not in hours
+    assert sum(h.charged_kwh for h in hours.values()) == pytest.approx(whole.charged_kwh)
+    assert sum(h.discharged_kwh for h in hours.values()) == pytest.approx(whole.discharged_kwh)
+    morning = (day, day + timedelta(hours=12))
+    truth = energy_between(VI_MAC, *morning)
+    assert vi_energy(*morning).charged_kwh == pytest.approx(truth.charged_kwh, rel=0.05)
+    assert vi_uncovered(day, day + timedelta(days=1)) > timedelta(hours=2, minutes=30)
+    strict = vi_energy(day, day + timedelta(days=1), max_gap=timedelta(minutes=5))
+    assert (strict.charged_kwh, strict.discharged_kwh) == (0.0, 0.0)  # samples are further apart
