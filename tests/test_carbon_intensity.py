@@ -365,7 +365,8 @@ def _prev(minute: str) -> str:
 async def test_rate_limit_honours_retry_after(
     hass: HomeAssistant, mock_api: aioresponses, freezer: FrozenDateTimeFactory
 ) -> None:
-    """429 with Retry-After: the next attempt waits as long as the service asked."""
+    """429 with Retry-After: the next attempt waits as long as the service asked (the held
+    forecast shown meanwhile); the answer after it is fresh again (no age attribute)."""
     freezer.move_to("2018-01-20T12:10:00+00:00")
     mock_national(mock_api)
     await _setup(hass, national_entry())
@@ -374,13 +375,18 @@ async def test_rate_limit_honours_retry_after(
     before = request_count(mock_api)
     await _advance(hass, freezer, "2018-01-20T12:30:11+00:00")
     assert request_count(mock_api) - before == 1
+    # Meanwhile the held forecast shows the new half hour, 20 minutes old.
+    state = hass.states.get(f"{PREFIX}_carbon_intensity")
+    assert (state.state, state.attributes["data_age_minutes"]) == ("240", 20)
     await _advance(hass, freezer, "2018-01-20T12:39:00+00:00")
     assert request_count(mock_api) - before == 1
     mock_api.clear()
     mock_national(mock_api)
     await _advance(hass, freezer, "2018-01-20T12:40:13+00:00")
     assert request_count(mock_api) - before == 3
-    assert _state(hass, f"{PREFIX}_carbon_intensity") == "240"
+    state = hass.states.get(f"{PREFIX}_carbon_intensity")
+    assert state.state == "240"
+    assert "data_age_minutes" not in state.attributes
 
 
 async def test_generation_missing_keeps_intensity(
