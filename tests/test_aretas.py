@@ -330,6 +330,8 @@ async def test_options_and_diagnostics(hass: HomeAssistant, aretas: Sandbox) -> 
     config = await _setup(hass, entry())
     diagnostics = _source(config).diagnostics(config.runtime_data.data)
     assert sb.T_POWER in diagnostics["types"]
+    assert diagnostics["power_from"] == [sb.T_POWER]
+    assert diagnostics["max_gap_minutes"] == 60
     assert diagnostics["logins"] == 1
 
 

@@ -11,14 +11,17 @@ values outside the catalogue's range) are dropped before anything uses them.
 
 Requests, one per update:
 - ``sensordata/byrange`` once a minute for the samples from the last one held. The newest
-  valid sample of each type is the sensor's value while it is recent (see
-  :meth:`AretasSource.stale_after`); the power samples are integrated with the trapezoidal
-  rule into energy charged and discharged (split at the zero crossing), bridging gaps up to
-  the ``max_gap_minutes`` option (60 by default); a longer gap adds nothing and counts as
-  uncovered time (the counters' ``uncovered_minutes_today`` attribute). The last sample and
-  the counters are persisted, so after a restart integration continues from that sample.
-  A sample that arrives after a later one is not taken by the counters (they already bridged
-  it); the statistics take it.
+  valid sample of each type is the sensor's value while it is recent: no older than three of
+  that type's reporting intervals (the median spacing of its last 8 timestamps), at least 5
+  minutes, at most 3 hours, an hour while the interval is unknown; older, the sensor is
+  unavailable (:func:`stale_limit`). The battery's power (W) follows the same rule. The power
+  samples are integrated with the trapezoidal rule into energy charged and discharged (split
+  at the zero crossing), bridging gaps up to the ``max_gap_minutes`` option (60 by default);
+  a longer gap adds nothing and counts as uncovered time (the counters'
+  ``uncovered_minutes_today`` attribute: minutes since local midnight, Home Assistant's time
+  zone, inside gaps that were not bridged). The last sample and the counters are persisted,
+  so after a restart integration continues from that sample. A sample that arrives after a
+  later one is not taken by the counters (they already bridged it); the statistics take it.
 - the first update after a restart asks ``sensorreport/latest`` instead (every type's value);
 - the catalogue and the account tree once a day (the catalogue needs no login);
 - the statistics once an hour: the hours of the last :data:`REREAD` are computed again from a
@@ -809,6 +812,13 @@ class AretasSource(Source[AretasData]):
         """Types seen, counters and the capacity runs."""
         return {
             "types": sorted(data.types) if data else [],
+            "power_from": (
+                list(plan.types)
+                if data and (plan := power_plan(data.catalogue, data.types))
+                else None
+            ),
+            "max_gap_minutes": int(self.max_gap.total_seconds() // 60),
+            "uncovered_stretches": len(self.uncovered),
             "catalogue_types": len(data.catalogue) if data else 0,
             "counters": {k: round(v, 3) for k, v in self.counters.items()},
             "capacity": self.capacity.to_dict(),
