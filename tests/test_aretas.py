@@ -7,6 +7,8 @@ them.
 
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
+import json
+from pathlib import Path
 from typing import Any
 from unittest.mock import patch
 
@@ -423,3 +425,28 @@ def test_stale_readings_and_uncovered_time() -> None:
     assert value(later, f"{MAC}:device_reading:530").value is None
     assert value(later, f"{MAC}:battery_power").value is None
     assert value(later, f"{MAC}:battery_discharged_energy").value == 1.0
+
+
+async def test_gap_option_in_the_options_form(hass: HomeAssistant, aretas: Sandbox) -> None:
+    """The options form offers the gap limit (labelled and explained in en.json); a new value
+    reaches the source after the reload."""
+    config = await _setup(hass, entry())
+    result = await hass.config_entries.options.async_init(config.entry_id)
+    assert {str(key) for key in result["data_schema"].schema} == {
+        "history_days",
+        "max_gap_minutes",
+    }
+    translations = json.loads(
+        (
+            Path(__file__).parents[1] / "custom_components/energy_hub/translations/en.json"
+        ).read_text()
+    )["options"]["step"]["init"]
+    assert translations["data"]["max_gap_minutes"] == "Longest gap to bridge"
+    assert "uncovered_minutes_today" in translations["data_description"]["max_gap_minutes"]
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {"history_days": 1, "max_gap_minutes": 30}
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert config.options == {"history_days": 1, "max_gap_minutes": 30}
+    assert _source(config).max_gap == timedelta(minutes=30)
