@@ -10,6 +10,7 @@ URL layout (vendor key `carbon_intensity` -> prefix `/carbon-intensity`):
     DELETE /_admin/faults          clear all
     GET    /_admin/requests        {vendor: {"total": N, "paths": {path: n}}}
     DELETE /_admin/requests        reset the counts (returns the zeroed counts)
+    /_admin/octopus/unpublished-tariffs[/{tariff}]  GET/PUT/DELETE: a tariff's rates answer 404
 """
 
 from __future__ import annotations
@@ -53,6 +54,9 @@ def create_app(clock: Clock | None = None) -> web.Application:
         subapp = web.Application()
         module.add_routes(subapp, state)
         app.add_subapp(mounted[module.VENDOR].prefix, subapp)
+        # A vendor's own fault switches (Octopus: tariffs whose rates answer 404), under /_admin.
+        if (add_admin_routes := getattr(module, "add_admin_routes", None)) is not None:
+            add_admin_routes(app, state)
     app.router.add_routes(
         [
             web.get(f"{ADMIN_PREFIX}/health", _health),

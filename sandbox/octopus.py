@@ -15,6 +15,13 @@ the meter point or tariff and the time (sums of sines, the sun, hash-seeded nois
 `half_hour_consumption`, `unit_rate` and `standing_charge` so tests know the ground truth. The
 clock only decides what is published: consumption up to the start of today (UK local), Agile
 prices up to 23:00 tomorrow once it is 16:00 in the UK (else 23:00 today).
+
+A fault switch makes one tariff's rates and standing charges answer 404, as the real API does
+for some tracker and export products (the account still lists the tariff):
+
+    GET    /_admin/octopus/unpublished-tariffs            {"tariffs": [...]}
+    PUT    /_admin/octopus/unpublished-tariffs/{tariff}   its rates answer 404 from now on
+    DELETE /_admin/octopus/unpublished-tariffs/{tariff}   published again
 """
 
 from __future__ import annotations
@@ -82,6 +89,12 @@ REGIONS: Final = "ABCDEFGHJKLMNP"
 """GSP group letters; tariffs exist for each (prices differ a little by region)."""
 
 NOT_FOUND: Final = "Not found."
+UNPUBLISHED_DETAIL: Final = "No EnergyProduct matches the given query."
+"""Django's `get_object_or_404` wording, the other 404 body seen from the real API (the model
+name in it is UNVERIFIED); the unknown tracker products answer `Not found.`."""
+UNPUBLISHED: Final = web.AppKey("octopus_unpublished_tariffs", set[str])
+"""Tariff codes whose rates answer 404 (on the root app; see `add_admin_routes`)."""
+ADMIN_UNPUBLISHED: Final = "/_admin/octopus/unpublished-tariffs"
 NO_CREDENTIALS: Final = "Authentication credentials were not provided."
 BAD_CREDENTIALS: Final = "Incorrect authentication credentials."
 """DRF's stock messages: the real API is Django REST framework (exact wording UNVERIFIED)."""
@@ -1067,6 +1080,8 @@ class _Handlers:
         tariff = find_tariff(info["tariff"])
         if tariff is None or tariff.product.code != info["product"] or tariff.fuel != info["fuel"]:
             raise _NotFound(NOT_FOUND)
+        if tariff.code in request.config_dict.get(UNPUBLISHED, set()):
+            raise _NotFound(UNPUBLISHED_DETAIL)
         register = _RATE_PATHS[info["kind"]]
         if not _register_ok(tariff, register):
             if tariff.registers == "2R":
@@ -1132,5 +1147,34 @@ def add_routes(app: web.Application, state: SandboxState) -> None:
                 f"/v1/products/{{product}}/{{fuel:electricity|gas}}-tariffs/{{tariff}}/{{kind:{kinds}}}/",
                 handlers.rates,
             ),
+        ]
+    )
+
+
+def add_admin_routes(app: web.Application, state: SandboxState) -> None:
+    """The unpublished-tariff switch, on the root app under `/_admin` (never counted as an
+    Octopus request, never faulted)."""
+    unpublished: set[str] = set()
+    app[UNPUBLISHED] = unpublished
+
+    def listing(request: web.Request) -> web.Response:
+        return json_response({"tariffs": sorted(unpublished)})
+
+    async def show(request: web.Request) -> web.Response:
+        return listing(request)
+
+    async def unpublish(request: web.Request) -> web.Response:
+        unpublished.add(request.match_info["tariff"].strip().upper())
+        return listing(request)
+
+    async def publish(request: web.Request) -> web.Response:
+        unpublished.discard(request.match_info["tariff"].strip().upper())
+        return listing(request)
+
+    app.router.add_routes(
+        [
+            web.get(ADMIN_UNPUBLISHED, show),
+            web.put(f"{ADMIN_UNPUBLISHED}/{{tariff}}", unpublish),
+            web.delete(f"{ADMIN_UNPUBLISHED}/{{tariff}}", publish),
         ]
     )

@@ -645,6 +645,30 @@ async def test_error_mapping(kwargs: dict[str, Any], error: type[Exception]) -> 
 
 
 @pytest.mark.parametrize(
+    "body",
+    [
+        {"detail": "Not found."},
+        {"detail": "No EnergyProduct matches the given query."},
+        {"detail": "No ElectricityTariff matches the given query."},
+    ],
+)
+@pytest.mark.parametrize("kind", ["standard-unit-rates", "standing-charges"])
+async def test_unpublished_tariff_is_not_found(body: dict[str, str], kind: str) -> None:
+    """The shapes a tariff Octopus does not publish answers with (tracker and some export
+    products): not found, one request, nothing else tried."""
+    async with aiohttp.ClientSession() as session:
+        client = OctopusClient(session, api_key=KEY)
+        tariff = "E-1R-SILVER-FLEX-22-11-25-J"
+        path = f"/v1/products/SILVER-FLEX-22-11-25/electricity-tariffs/{tariff}/{kind}/"
+        with aioresponses() as mocked:
+            mocked.get(path_re(path), status=404, payload=body)
+            fetch = client.unit_rates if kind == "standard-unit-rates" else client.standing_charges
+            with pytest.raises(ApiNotFoundError, match="HTTP 404"):
+                await fetch(tariff, utc(2026, 1, 1), utc(2026, 1, 2))
+    assert client.request_count == 1
+
+
+@pytest.mark.parametrize(
     ("headers", "retry_after"),
     [
         ({"Retry-After": "120"}, 120),

@@ -522,6 +522,36 @@ async def test_unknown_tariffs_are_404(client: Client, path: str) -> None:
     assert await get_json(client, path, status=404) == {"detail": "Not found."}
 
 
+async def test_a_tariff_can_be_unpublished(client: Client, octopus: OctopusClient) -> None:
+    """The fault switch: one tariff's unit rates and standing charges answer 404 with Django's
+    body while the account still lists it; other tariffs answer; the switch itself is not an
+    Octopus request; DELETE publishes it again."""
+    admin = "/_admin/octopus/unpublished-tariffs"
+    response = await client.put(f"{admin}/{AGILE.lower()}")
+    assert await response.json() == {"tariffs": [AGILE]}
+    await client.delete("/_admin/requests")
+    missing = {"detail": "No EnergyProduct matches the given query."}
+    assert await get_json(client, rates_path(AGILE), status=404) == missing
+    assert await get_json(client, rates_path(AGILE, "standing-charges"), status=404) == missing
+    assert await get_json(client, rates_path(OLD_AGILE), {"page_size": "1"}) != missing
+    account = await get_json(client, f"/v1/accounts/{ACCOUNT_NUMBER}/")
+    codes = {
+        agreement["tariff_code"]
+        for point in account["properties"][0]["electricity_meter_points"]
+        for agreement in point["agreements"]
+    }
+    assert AGILE in codes
+    with pytest.raises(ApiNotFoundError, match="No EnergyProduct matches"):
+        await octopus.unit_rates(AGILE, NOW - timedelta(days=1), NOW)
+    counts = await (await client.get("/_admin/requests")).json()
+    assert counts["octopus"]["total"] == 5
+    assert (await (await client.get(admin)).json()) == {"tariffs": [AGILE]}
+    await client.delete(f"{admin}/{AGILE}")
+    assert (await (await client.get(admin)).json()) == {"tariffs": []}
+    rows = await octopus.unit_rates(AGILE, NOW - timedelta(days=1), NOW)
+    assert rows[0].value_inc_vat == unit_rate(AGILE, rows[0].valid_from)
+
+
 # --- the household ------------------------------------------------------------------------------
 
 

@@ -3,7 +3,13 @@
 Requests are the scarce resource (about 30 a day for a whole account). So:
 - rates and standing charges are kept per tariff with the span they cover, and only spans
   not held are fetched: normally once a day, plus tomorrow's Agile prices after 16:00 UK time;
-- the account is refreshed every 6 hours;
+- the account is refreshed every 6 hours (an answer that lists no meter for a moment keeps
+  the known meters, and is asked again in an hour);
+- a tariff whose rates Octopus does not publish (HTTP 404, real for some tracker and export
+  products) costs only what depends on it: its rate sensors are unavailable, its meter's
+  energy statistics are still written, its cost statistics stop before the first unpriced hour
+  (never zeros) and catch up once the rates appear; it is asked again every 6 hours and a
+  repair issue names it meanwhile;
 - consumption is fetched only when a new day of it can have been published, by the history
   run, which prices it from the held rates.
 Rate sensors move at every rate edge from held data, with no request.
@@ -21,8 +27,8 @@ from typing import Any, ClassVar
 from zoneinfo import ZoneInfo
 
 import aiohttp
-from homeassistant.core import HomeAssistant
-from homeassistant.helpers import selector
+from homeassistant.core import HomeAssistant, async_get_hass_or_none
+from homeassistant.helpers import issue_registry as ir, selector
 import voluptuous as vol
 
 from ..api.errors import ApiAuthError, ApiError, ApiNotFoundError
@@ -38,7 +44,7 @@ from ..api.octopus import (
     parse_tariff_code,
     rate_at,
 )
-from ..const import CONF_SOURCE
+from ..const import CONF_SOURCE, DOMAIN, LOGGER
 from .base import (
     DeviceSpec,
     EntrySpec,
@@ -76,6 +82,13 @@ HALF_HOUR = timedelta(minutes=30)
 HOUR = timedelta(hours=1)
 ACCOUNT_REFRESH = timedelta(hours=6)
 RATE_RETRY = timedelta(minutes=30)
+#: A tariff whose rates answer 404 is asked again this long after (not at every update).
+TARIFF_RETRY = timedelta(hours=6)
+#: An account answer listing no meter is asked again this long after (the known meters stay).
+EMPTY_ACCOUNT_RETRY = timedelta(hours=1)
+#: The repair issue of a tariff without published rates (translations: ``issues``), and its id
+#: ``<key>_<tariff code>``.
+ISSUE_KEY = "tariff_not_published"
 #: Open-ended prices (fixed tariffs) are re-checked daily: a price change is a new row.
 OPEN_ENDED_TRUST = timedelta(days=1)
 #: Day-ahead prices are published around 16:00 UK time.
@@ -234,6 +247,13 @@ class OctopusData:
     retrieved: datetime
     #: End of the latest consumption interval held, per meter key.
     latest_reading: dict[str, datetime] = field(default_factory=dict)
+    #: When the account is asked again sooner than ``account_fetched + ACCOUNT_REFRESH``
+    #: (after an answer that listed no meter).
+    account_due: datetime | None = None
+
+    def account_next(self) -> datetime:
+        """When the account is next asked for."""
+        return self.account_due or self.account_fetched + ACCOUNT_REFRESH
 
 
 def meters_of(account: Account) -> list[Meter]:
@@ -268,6 +288,16 @@ def _client(session: aiohttp.ClientSession, data: Mapping[str, Any]) -> OctopusC
         resolve_base_url(KEY, DEFAULT_BASE_URL, configured_base_url(data)),
         api_key=str(data[CONF_API_KEY]),
     )
+
+
+def _api_key(raw: Any) -> str:
+    """The key as pasted, without surrounding blanks or the trailing ``:`` of ``curl -u KEY:``
+    (the form Octopus's own examples show). Any other ``:`` cannot be sent (HTTP Basic puts
+    it between user and password), nor blanks inside: refused on the field."""
+    key = str(raw or "").strip().rstrip(":").rstrip()
+    if not key or ":" in key or any(c.isspace() or not c.isprintable() for c in key):
+        raise FlowError("invalid_api_key", CONF_API_KEY)
+    return key
 
 
 def _account_number(raw: Any) -> str:
@@ -318,6 +348,8 @@ class OctopusSource(Source[OctopusData]):
         self.gas_in_m3 = self.options[CONF_GAS_UNIT] == "m3"
         self._unit_rates: dict[str, RateStore] = {}
         self._standing: dict[str, RateStore] = {}
+        #: Tariffs whose rates answered 404, and when to ask again.
+        self._missing: dict[str, datetime] = {}
         self._history_misses = 0
 
     # --- config flow -------------------------------------------------------------------
@@ -345,10 +377,11 @@ class OctopusSource(Source[OctopusData]):
         state: dict[str, Any],
     ) -> EntrySpec:
         """The number's format first, then the account endpoint with the key."""
+        key = _api_key(user_input.get(CONF_API_KEY))
         number = _account_number(user_input.get(CONF_ACCOUNT_NUMBER))
         data: dict[str, Any] = {
             CONF_SOURCE: KEY,
-            CONF_API_KEY: str(user_input[CONF_API_KEY]).strip(),
+            CONF_API_KEY: key,
             CONF_ACCOUNT_NUMBER: number,
         }
         data |= advanced_data(user_input)
@@ -369,7 +402,7 @@ class OctopusSource(Source[OctopusData]):
         user_input: dict[str, Any],
     ) -> tuple[str, dict[str, Any]]:
         """The new key must open the same account."""
-        updates = {CONF_API_KEY: str(user_input[CONF_API_KEY]).strip()}
+        updates = {CONF_API_KEY: _api_key(user_input.get(CONF_API_KEY))}
         number = str(data[CONF_ACCOUNT_NUMBER])
         await _check(_client(session, {**data, **updates}), number)
         return f"{KEY}_{number.lower()}", updates
@@ -414,9 +447,17 @@ class OctopusSource(Source[OctopusData]):
     async def _fetch(
         self, kind: str, tariff: str, span: tuple[datetime, datetime], now: datetime
     ) -> None:
-        """Fetch the parts of ``span`` not held yet for one tariff."""
+        """Fetch the parts of ``span`` not held yet for one tariff.
+
+        A 404 means Octopus does not publish this tariff's rates: it is not an error of the
+        account. The tariff is remembered as missing and not asked for again (unit rates or
+        standing charges) before ``TARIFF_RETRY`` has passed.
+        """
+        if (retry := self._missing.get(tariff)) is not None and now < retry:
+            return
         store = self._store(kind, tariff)
         store.expire(now)
+        fetched = False
         for gap_start, gap_end in store.gaps(*span):
             store.last_attempt = now
             register = (
@@ -424,11 +465,33 @@ class OctopusSource(Source[OctopusData]):
                 if parse_tariff_code(tariff).is_dual_register
                 else RateRegister.STANDARD
             )
-            if kind == "unit":
-                rows = await self.client.unit_rates(tariff, gap_start, gap_end, register=register)
-            else:
-                rows = await self.client.standing_charges(tariff, gap_start, gap_end)
+            try:
+                if kind == "unit":
+                    rows = await self.client.unit_rates(
+                        tariff, gap_start, gap_end, register=register
+                    )
+                else:
+                    rows = await self.client.standing_charges(tariff, gap_start, gap_end)
+            except ApiNotFoundError:
+                if tariff not in self._missing:
+                    LOGGER.info(
+                        "Octopus publishes no rates for tariff %s (HTTP 404): its costs wait, "
+                        "asked again every %s",
+                        tariff,
+                        TARIFF_RETRY,
+                    )
+                self._missing[tariff] = now + TARIFF_RETRY
+                return
             store.add(rows, (gap_start, gap_end), now, empty_is_none=kind == "standing")
+            fetched = True
+        if fetched and self._missing.pop(tariff, None) is not None:
+            LOGGER.info("Octopus publishes rates for tariff %s again", tariff)
+
+    def _due(self, kind: str, tariff: str, now: datetime) -> datetime:
+        """When a tariff's unit rates or standing charges next need a fetch."""
+        if (retry := self._missing.get(tariff)) is not None:
+            return retry
+        return self._rates_due(self._store(kind, tariff), now)
 
     def _window(self, now: datetime) -> tuple[datetime, datetime]:
         """Yesterday to the end of tomorrow, UK days."""
@@ -468,34 +531,81 @@ class OctopusSource(Source[OctopusData]):
 
     async def async_update(self, previous: OctopusData | None, now: datetime) -> OctopusData:
         """Account every 6 hours; rates and standing charges only where not held."""
-        if previous is None or now - previous.account_fetched >= ACCOUNT_REFRESH:
+        if previous is None or now >= previous.account_next():
             account = await self.client.account(self.account_number)
-            data = OctopusData(
-                account=account,
-                account_fetched=now,
-                meters=meters_of(account),
-                retrieved=now,
-                latest_reading=dict(previous.latest_reading) if previous else {},
-            )
+            meters = meters_of(account)
+            if previous is not None and previous.meters and not meters:
+                # No property or meter listed for a moment: keep what is known, ask again soon.
+                LOGGER.debug("Octopus account lists no meter; keeping the known meters")
+                data = previous
+                data.retrieved = now
+                data.account_due = now + EMPTY_ACCOUNT_RETRY
+            else:
+                data = OctopusData(
+                    account=account,
+                    account_fetched=now,
+                    meters=meters,
+                    retrieved=now,
+                    latest_reading=dict(previous.latest_reading) if previous else {},
+                )
         else:
             data = previous
             data.retrieved = now
         start, end = self._window(now)
         for meter in data.meters:
-            for tariff in {meter.tariff_at(now), meter.tariff_at(end - HOUR)} - {None}:
-                assert tariff is not None
+            for tariff in self._tariffs_ahead(meter, now):
                 for kind in _kinds(meter):
-                    if self._rates_due(self._store(kind, tariff), now) <= now:
+                    if self._due(kind, tariff, now) <= now:
                         await self._fetch(kind, tariff, (start, end), now)
+        self._sync_issues(data, now)
         return data
+
+    def _tariffs_ahead(self, meter: Meter, now: datetime) -> list[str]:
+        """The tariffs of a meter now and at the end of the rate window (a change tomorrow)."""
+        end = self._window(now)[1]
+        found = (meter.tariff_at(now), meter.tariff_at(end - HOUR))
+        return sorted({tariff for tariff in found if tariff is not None})
 
     def next_update(self, data: OctopusData, now: datetime) -> datetime:
         """The account refresh or the next rates that are due, whichever comes first."""
-        due = [data.account_fetched + ACCOUNT_REFRESH]
+        due = [data.account_next()]
         for meter in data.meters:
             if tariff := meter.tariff_at(now):
-                due += [self._rates_due(self._store(kind, tariff), now) for kind in _kinds(meter)]
+                due += [self._due(kind, tariff, now) for kind in _kinds(meter)]
+            due += [self._missing[t] for t in self._tariffs_ahead(meter, now) if t in self._missing]
         return max(min(due), now + timedelta(minutes=1))
+
+    # --- repair issues -----------------------------------------------------------------
+    def _sync_issues(self, data: OctopusData, now: datetime) -> None:
+        """One repair issue per tariff in force (now or in the past) whose rates are not
+        published; deleted once they are (also after a reload, which forgets what was
+        missing: every tariff of the account not missing has its issue deleted)."""
+        hass = async_get_hass_or_none()
+        if hass is None:
+            return
+        kinds: dict[str, str] = {}
+        for meter in data.meters:
+            for agreement in meter.point.agreements:
+                started = agreement.valid_from is None or agreement.valid_from <= now
+                if agreement.tariff_code in self._missing and started:
+                    kinds.setdefault(agreement.tariff_code, meter.kind)
+                elif agreement.tariff_code not in self._missing:
+                    ir.async_delete_issue(hass, DOMAIN, f"{ISSUE_KEY}_{agreement.tariff_code}")
+        names = {"import": "electricity import", "export": "electricity export", "gas": "gas"}
+        for tariff, kind in kinds.items():
+            ir.async_create_issue(
+                hass,
+                DOMAIN,
+                f"{ISSUE_KEY}_{tariff}",
+                is_fixable=False,
+                severity=ir.IssueSeverity.WARNING,
+                translation_key=ISSUE_KEY,
+                translation_placeholders={
+                    "tariff": tariff,
+                    "meter": names[kind],
+                    "hours": str(int(TARIFF_RETRY.total_seconds() // 3600)),
+                },
+            )
 
     def next_tick(self, data: OctopusData, now: datetime) -> datetime | None:
         """The next rate edge of any meter, or the next UK midnight."""
@@ -622,15 +732,59 @@ class OctopusSource(Source[OctopusData]):
                 by_start.setdefault(interval.interval_start, interval)
         return [by_start[key] for key in sorted(by_start)]
 
-    async def async_history(
+    def async_history(
         self, data: OctopusData, since: datetime, now: datetime
     ) -> AsyncIterator[HistorySeries]:
-        """Consumption since ``since``, priced with the held (or fetched) rates, per hour.
+        """Consumption since ``since``, priced with the held (or fetched) rates, per hour."""
+        return self._history(data, {}, since, now)
 
-        Meter by meter: what was yielded is written even if a later meter fails.
+    def async_history_from(
+        self, data: OctopusData, starts: Mapping[str, datetime], now: datetime
+    ) -> AsyncIterator[HistorySeries]:
+        """Each meter from its own statistics' starts (see :meth:`_meter_since`)."""
+        return self._history(data, starts, min(starts.values()), now)
+
+    async def _meter_since(
+        self,
+        meter: Meter,
+        starts: Mapping[str, datetime],
+        default: datetime,
+        now: datetime,
+    ) -> tuple[datetime, datetime]:
+        """Where a meter's consumption is read from, and where its money statistic resumes.
+
+        Money that stopped earlier than energy (before hours a missing tariff left unpriced)
+        pulls the read back to where it stopped, so the skipped hours are written, but only
+        once every tariff of those hours is priced again: while one is still missing (asked
+        again at most every ``TARIFF_RETRY``), energy is read from its own start and money
+        is not written at all, so its gap stays at its end, where the next run finds it.
         """
+        specs = self._specs(meter)
+        money = starts.get(specs[-1].key, default)
+        energy = min(starts.get(spec.key, default) for spec in specs[:-1])
+        if money >= energy:
+            return energy, money
+        for agreement in meter.point.agreements:
+            tariff = agreement.tariff_code
+            lo = max(money, agreement.valid_from or money)
+            hi = min(energy, agreement.valid_to or energy)
+            if tariff in self._missing and lo < hi:
+                await self._fetch("unit", tariff, (local_day(lo, UK)[0], hi), now)
+                if tariff in self._missing:
+                    return energy, money
+        return money, money
+
+    async def _history(
+        self,
+        data: OctopusData,
+        starts: Mapping[str, datetime],
+        default: datetime,
+        now: datetime,
+    ) -> AsyncIterator[HistorySeries]:
+        """Meter by meter: what was yielded is written even if a later meter fails."""
         found_new = False
         for meter in data.meters:
+            since, money_since = await self._meter_since(meter, starts, default, now)
             intervals = await self._consumption(meter, since, now)
             if not intervals:
                 continue
@@ -647,23 +801,36 @@ class OctopusSource(Source[OctopusData]):
                         min(lo, interval.interval_start),
                         max(hi, interval.interval_end),
                     )
-            for tariff, (lo, hi) in spans.items():
+            priced_from = money_since if since <= money_since else None
+            for tariff, (lo, hi) in spans.items() if priced_from is not None else ():
                 window = (local_day(lo, UK)[0], local_day(hi - HALF_HOUR, UK)[1])
                 for kind in _kinds(meter):
                     await self._fetch(kind, tariff, window, now)
-            for one in await self._series(meter, intervals):
+            for one in await self._series(meter, intervals, priced_from):
                 yield one
         self._history_misses = 0 if found_new else self._history_misses + 1
         keep = now - timedelta(days=9)
         for store in (*self._unit_rates.values(), *self._standing.values()):
             store.prune(keep)
+        self._sync_issues(data, now)
 
     async def _series(
-        self, meter: Meter, intervals: list[ConsumptionInterval]
+        self,
+        meter: Meter,
+        intervals: list[ConsumptionInterval],
+        money_since: datetime | None,
     ) -> list[HistorySeries]:
+        """Energy (and gas volume) per hour; money from ``money_since`` (None: no money).
+
+        Money is never a guess: an hour some half-hour of which has no price is not written
+        (never a zero), and money stops before the first hour priced by a tariff whose rates
+        Octopus does not publish (yet), so that hour is where the next run resumes.
+        """
         energy: dict[datetime, float] = {}
         volume: dict[datetime, float] = {}
         money: dict[datetime, float] = {}
+        unpriced: set[datetime] = set()
+        pending: set[datetime] = set()  # unpriced by a missing tariff: money stops there
         for count, interval in enumerate(intervals, start=1):
             if count % YIELD_EVERY == 0:
                 await asyncio.sleep(0)  # a year is 17,520 half-hours: let the loop breathe
@@ -677,22 +844,36 @@ class OctopusSource(Source[OctopusData]):
             price = (
                 self._store("unit", tariff).value_at(interval.interval_start) if tariff else None
             )
-            money[hour] = money.get(hour, 0.0) + (
-                amount * pence_to_pounds(price) if price is not None else 0.0
-            )
+            if price is None:
+                unpriced.add(hour)
+                if tariff in self._missing:
+                    pending.add(hour)
+            else:
+                money[hour] = money.get(hour, 0.0) + amount * pence_to_pounds(price)
         if meter.kind != "export":
             # The day's standing charge lands in the hour that holds UK midnight.
             days = {local_day(interval.interval_start, UK)[0] for interval in intervals}
             for day in days:
-                tariff = meter.tariff_at(day)
-                charge = self._store("standing", tariff).value_at(day) if tariff else None
+                if (tariff := meter.tariff_at(day)) is None:
+                    continue
+                store = self._store("standing", tariff)
+                charge = store.value_at(day)
                 if charge is not None:
                     money[day] = money.get(day, 0.0) + pence_to_pounds(charge)
+                elif tariff in self._missing or store.gaps(day, day + HALF_HOUR):
+                    unpriced.add(day)  # not known yet (an empty answer means none)
+                    pending.add(day)
         specs = self._specs(meter)
-        out = [
-            HistorySeries(spec=specs[0], hours={h: round(v, 6) for h, v in energy.items()}),
-            HistorySeries(spec=specs[-1], hours={h: round(v, 6) for h, v in money.items()}),
-        ]
+        out = [HistorySeries(spec=specs[0], hours={h: round(v, 6) for h, v in energy.items()})]
+        if money_since is not None:
+            stop = min((h for h in pending if h >= money_since), default=None)
+            hours = {
+                h: round(v, 6)
+                for h, v in money.items()
+                if h not in unpriced and (stop is None or h < stop)
+            }
+            if hours:
+                out.append(HistorySeries(spec=specs[-1], hours=hours))
         if meter.kind == "gas" and self.gas_in_m3:
             out.append(
                 HistorySeries(spec=specs[1], hours={h: round(v, 6) for h, v in volume.items()})
@@ -727,4 +908,5 @@ class OctopusSource(Source[OctopusData]):
             "unit_rate_rows": {t: len(s.rows) for t, s in self._unit_rates.items()},
             "standing_charge_rows": {t: len(s.rows) for t, s in self._standing.items()},
             "account_fetched": data.account_fetched.isoformat(),
+            "tariffs_not_published": {t: retry.isoformat() for t, retry in self._missing.items()},
         }
