@@ -122,6 +122,7 @@ async def test_voltage_times_current_day(
     ]
     in_outage = DAY + timedelta(hours=14, minutes=30)
     counting_from = source.last_point[0] if source.last_point else None
+    await aretas.delete("/_admin/requests")
     moment = START
     end = DAY + timedelta(hours=26, minutes=30)
     checked = set()
@@ -151,6 +152,15 @@ async def test_voltage_times_current_day(
             assert power == round(last.power_w, 1)
             checked.add("power")
     assert checked == {"sentinel", "stale", "power"}
+    # One request per update (318), one per hourly history run (26: the last day re-read in
+    # one request); the 12-hour sandbox token expires twice (a 401, a login, the retry).
+    body = await (await aretas.get("/_admin/requests")).json()
+    assert dict(body["aretas"]["paths"]) == {
+        "/sensordata/byrange": 318 + 26 + 1,
+        "/authentication/j": 2,
+        "/client/locationview": 1 + 1,
+        "/sensortype/list": 1,
+    }
 
     # Counters: the trapezoid of V x I over the samples as they came (late ones bridged).
     assert counting_from is not None
