@@ -32,8 +32,12 @@ from sandbox import FaultKind, ManualClock, SandboxState, create_app
 from sandbox.faults import Fault
 from sandbox.hoymiles import (
     ACCOUNTS,
+    APP_VERSION_LOW,
     COMMISSIONED,
     DEMO_USER,
+    MALFORMED_BODY,
+    MANY_USER,
+    MAX_PAGE_SIZE,
     PASSWORD,
     TOKEN_LIFETIME,
     day_energy,
@@ -196,6 +200,65 @@ async def test_wrong_password_and_lockout(
     assert caught.value.retry_after == 1800.0
     clock.advance(timedelta(minutes=31))
     assert await make_client(client, session).login() is LoginVariant.V3_ARGON2ID
+
+
+async def test_login_knobs_and_method_answers(client: Client) -> None:
+    """Only a wrong password counts as a failed login; a legacy account is told "7" by the
+    newer methods; `min_app_version` gates by User-Agent; `bare_pre_insp` drops the
+    envelope."""
+    sandbox = sandbox_of(client.app)
+    legacy = "legacy@energy-hub.example"
+    pre = (await post(client, "/iam/pub/3/auth/pre-insp", {"u": legacy}))["data"]
+    v3 = await post(client, "/iam/pub/3/auth/login", {"u": legacy, "ch": "x", "n": pre["n"]})
+    home = await post(client, "/iam/pub/0/c/login_c", {"user_name": legacy, "password": "x"})
+    assert (v3["status"], home["status"]) == ("7", "7")
+    assert sandbox.failed_logins == 0
+    wrong = await post(client, "/iam/pub/0/auth/login", {"user_name": legacy, "password": "x"})
+    assert wrong["message"] == "Invalid credentials"
+    assert sandbox.failed_logins == 1
+
+    sandbox.min_app_version = "2.10.1"
+    for agent, low in (("sma/ad/2.10.0/159/1", True), ("sma/ad/2.10.1/159/1", False)):
+        response = await client.post(
+            HOYMILES + "/iam/pub/0/c/login_c",
+            json={"user_name": "home@energy-hub.example", "password": md5_sha256(PASSWORD)},
+            headers={"User-Agent": agent},
+        )
+        answer = await response.json()
+        assert (answer["message"] == APP_VERSION_LOW) is low
+    assert sandbox.failed_logins == 1
+    sandbox.min_app_version = None
+
+    sandbox.bare_pre_insp = True
+    bare = await post(client, "/iam/pub/3/auth/pre-insp", {"u": DEMO_USER})
+    assert list(bare) == ["n", "a", "v", "dc", "f", "t"]
+
+
+async def test_plant_list_pages(client: Client) -> None:
+    """At most `MAX_PAGE_SIZE` plants a page whatever is asked, with the account's total."""
+    token = await raw_login(client, MANY_USER)
+    ids: list[int] = []
+    for page in (1, 2, 3, 4):
+        body = {"page": page, "page_size": 100}
+        data = (await post(client, "/pvm/api/0/station/select_by_page", body, token))["data"]
+        assert data["total"] == 25
+        assert len(data["list"]) == [MAX_PAGE_SIZE, MAX_PAGE_SIZE, 5, 0][page - 1]
+        ids += [item["id"] for item in data["list"]]
+    assert ids == list(range(1004, 1029))
+    assert ACCOUNTS[MANY_USER].stations == tuple(ids)
+
+
+async def test_malformed_curves(client: Client) -> None:
+    token = await raw_login(client)
+    day = date(2026, 11, 20)
+    sandbox_of(client.app).malformed_curves.add(day)
+    response = await client.post(
+        HOYMILES + "/pvm-data/api/0/station/data/count_power_by_day",
+        json={"sid": BALCONY, "date": day.isoformat()},
+        headers={"Authorization": token},
+    )
+    assert response.content_type == "application/json"
+    assert await response.text() == MALFORMED_BODY
 
 
 async def test_tokens_expire(
