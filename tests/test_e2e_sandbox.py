@@ -100,7 +100,8 @@ async def test_region_end_to_end(
 async def test_national_actual_and_faults(
     hass: HomeAssistant, sandbox: Sandbox, freezer: FrozenDateTimeFactory
 ) -> None:
-    """National shows the settled actual; each sandbox fault makes it unavailable, then back."""
+    """National shows the settled actual; during each sandbox fault the held forecast stays
+    shown with its age (item 7 of issue 11), then fresh data are back."""
     assert await _add(hass, "") == "Great Britain"
     entity_id = "sensor.great_britain_grid_carbon_intensity"
     slot = national_slot(datetime(2026, 11, 23, 18, 0, tzinfo=UTC))
@@ -112,7 +113,9 @@ async def test_national_actual_and_faults(
             "/_admin/faults/carbon_intensity", json={"fault": fault, "retry_after": 90}
         )
         await _advance(hass, freezer, when)
-        assert hass.states.get(entity_id).state == STATE_UNAVAILABLE, fault
+        held = hass.states.get(entity_id)
+        assert held.state != STATE_UNAVAILABLE, fault
+        assert held.attributes["data_age_minutes"] >= 0, fault
         await sandbox.delete("/_admin/faults/carbon_intensity")
         # Back within the backoff (1 minute, or the 90 s the 429 asked for).
         when += timedelta(seconds=91)
@@ -121,13 +124,15 @@ async def test_national_actual_and_faults(
             national_slot(when.replace(minute=when.minute // 30 * 30, second=0))
         )
         assert hass.states.get(entity_id).state == str(expected), fault
+        assert "data_age_minutes" not in hass.states.get(entity_id).attributes, fault
         when += timedelta(minutes=30)
 
 
 async def test_hang_times_out_and_recovers(
     hass: HomeAssistant, sandbox: Sandbox, freezer: FrozenDateTimeFactory
 ) -> None:
-    """A request the server holds forever times out (20 s) and the entry recovers."""
+    """A request the server holds forever times out (20 s): the held forecast is shown with
+    its age meanwhile; the entry recovers."""
     assert await _add(hass, "") == "Great Britain"
     entity_id = "sensor.great_britain_grid_carbon_intensity"
     await sandbox.put("/_admin/faults/carbon_intensity", json={"fault": "hang"})
@@ -138,7 +143,10 @@ async def test_hang_times_out_and_recovers(
     await state.faults.wait_hanging("carbon_intensity", 1)
     assert hass.states.get(entity_id).state != STATE_UNAVAILABLE  # still waiting
     await _advance(hass, freezer, when + timedelta(seconds=21))
-    assert hass.states.get(entity_id).state == STATE_UNAVAILABLE
+    held = hass.states.get(entity_id)
+    assert held.state != STATE_UNAVAILABLE
+    assert held.attributes["data_age_minutes"] == 13  # fetched at 18:17
     await sandbox.delete("/_admin/faults/carbon_intensity")
     await _advance(hass, freezer, when + timedelta(seconds=21 + 61))
     assert hass.states.get(entity_id).state != STATE_UNAVAILABLE
+    assert "data_age_minutes" not in hass.states.get(entity_id).attributes
