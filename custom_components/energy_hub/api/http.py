@@ -6,7 +6,9 @@ from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 import json
 import logging
+import re
 from typing import Any, TypedDict, Unpack
+from urllib.parse import unquote
 
 import aiohttp
 
@@ -22,6 +24,34 @@ _LOGGER = logging.getLogger(__name__)
 
 DEFAULT_TIMEOUT = 20.0
 DEFAULT_RETRY_AFTER = 60.0
+
+_DATE_LIKE = re.compile(r"^\d{4}-\d{2}-\d{2}([T ][\d:.]*Z?)?$")
+_HEX_ID = re.compile(r"^[0-9a-fA-F-]{16,}$")
+
+
+def _identifier_like(segment: str) -> bool:
+    """A path segment that may name an account, meter, device or person: four or more digits
+    (MPAN, MPRN, meter serial, account number, MAC as a number, tariff code) that are not a
+    date, a long hex id (GUID), or anything with an ``@``."""
+    text = unquote(segment)
+    if "@" in text or _HEX_ID.match(text):
+        return True
+    return sum(char.isdigit() for char in text) >= 4 and not _DATE_LIKE.match(text)
+
+
+def loggable_url(url: str) -> str:
+    """``url`` for a log line: the host and the path with identifier-looking segments as
+    ``*``, no query (queries carry device ids and tokens), no user information."""
+    head, _, rest = url.partition("://")
+    if not rest:
+        head, rest = "", url
+    rest = rest.split("#", 1)[0]
+    path_and_query = rest.split("?", 1)
+    authority, _, path = path_and_query[0].partition("/")
+    host = authority.rsplit("@", 1)[-1]
+    segments = ["*" if _identifier_like(part) else part for part in path.split("/")]
+    query = "?..." if len(path_and_query) > 1 else ""
+    return f"{head + '://' if head else ''}{host}/{'/'.join(segments)}{query}"
 
 
 def parse_retry_after(value: str | None, now: datetime | None = None) -> float | None:
@@ -105,7 +135,8 @@ class JsonApiClient:
         such as protobuf). HTTP errors raise as for JSON."""
         url = f"{self.base_url}{path}"
         self.request_count += 1
-        _LOGGER.debug("%s %s", method, url)
+        if _LOGGER.isEnabledFor(logging.DEBUG):
+            _LOGGER.debug("%s %s", method, loggable_url(url))
         try:
             async with self._session.request(
                 method,
@@ -124,7 +155,13 @@ class JsonApiClient:
         except TimeoutError as err:
             raise ApiConnectionError(f"Timed out talking to {self.base_url}") from err
         except aiohttp.ClientError as err:
-            raise ApiConnectionError(f"Cannot reach {self.base_url}: {err}") from err
+            # Connection errors name the host only; others (invalid URL, redirects) the URL.
+            detail = str(err) if isinstance(err, aiohttp.ClientConnectionError) else ""
+            raise ApiConnectionError(
+                f"Cannot reach {loggable_url(self.base_url)}: {detail or type(err).__name__}"
+            ) from err
+        except ValueError as err:  # a URL aiohttp cannot use (typed in before it was checked)
+            raise ApiConnectionError(f"Unusable server URL {loggable_url(self.base_url)}") from err
         except asyncio.CancelledError:
             raise
 
