@@ -889,7 +889,7 @@ async def _hours(hass: HomeAssistant, stat_id: str, since: datetime) -> list[dic
     return list(rows.get(stat_id, []))
 
 
-@pytest.mark.parametrize("fault", ["malformed_json", "broken_protobuf"])
+@pytest.mark.parametrize("fault", ["malformed_json", "broken_protobuf", "http_500"])
 async def test_statistics_unreadable_curves(
     recorder_mock: Any,
     hass: HomeAssistant,
@@ -901,7 +901,8 @@ async def test_statistics_unreadable_curves(
     """Power curves that cannot be read (truncated JSON, broken protobuf) on two days of a
     backfill: a failed fetch, never a day shaped on missing data. The days before are
     written, those days and the ones after are not (no midnight hour holding a whole day);
-    the run is retried and then writes every hour exactly."""
+    the run is retried and then writes every hour exactly. An outage on those days (HTTP 500)
+    ends the run the same way, keeping the days read before it."""
     sandbox = sb.sandbox_of(hoymiles.server.app)
     yesterday = dt_util.utcnow().astimezone(AMSTERDAM).date() - timedelta(days=1)
     bad = {yesterday - timedelta(days=5), yesterday - timedelta(days=3)}
@@ -911,6 +912,8 @@ async def test_statistics_unreadable_curves(
     else:
 
         def broken(plant: int, day: date, now: datetime) -> bytes:
+            if day in bad and fault == "http_500":
+                raise RuntimeError("curve service down")  # the sandbox answers HTTP 500
             return b"\x0a\x05ab" if day in bad else chart(plant, day, now)
 
         monkeypatch.setattr(sb, "power_chart", broken)
