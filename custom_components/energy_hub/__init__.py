@@ -15,6 +15,7 @@ from .coordinator import (
     device_identifier,
     state_store,
 )
+from .card import async_register_card
 from .services import async_setup_services
 from .sources import SOURCES
 
@@ -25,6 +26,7 @@ CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
 async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
     """Register the actions once, so they exist even while no entry is loaded."""
     async_setup_services(hass)
+    await async_register_card(hass)
     return True
 
 
