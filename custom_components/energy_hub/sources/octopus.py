@@ -768,8 +768,9 @@ class OctopusSource(Source[OctopusData]):
             tariff = agreement.tariff_code
             lo = max(money, agreement.valid_from or money)
             hi = min(energy, agreement.valid_to or energy)
-            if tariff in self._missing and lo < hi:
-                await self._fetch("unit", tariff, (local_day(lo, UK)[0], hi), now)
+            span = (local_day(lo, UK)[0], hi)
+            if tariff in self._missing and lo < hi and self._store("unit", tariff).gaps(*span):
+                await self._fetch("unit", tariff, span, now)  # a request only when due
                 if tariff in self._missing:
                     return energy, money
         return money, money
