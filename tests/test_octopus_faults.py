@@ -218,6 +218,40 @@ async def test_cost_gap_in_the_middle_is_filled_with_the_stored_sum(
     assert list(paid) == [rows[0][0] + i * HOUR for i in range(len(rows))]
 
 
+async def test_404_for_an_old_span_keeps_current_rates_and_no_busy_timer(
+    hass: HomeAssistant,
+    octopus: Sandbox,  # noqa: F811
+    freezer: FrozenDateTimeFactory,
+    start: datetime,  # noqa: F811
+    issue_registry: ir.IssueRegistry,
+) -> None:
+    """A rebuild asks for days of a tariff no longer published while today's rates are held:
+    the current rates stay, the issue is raised, money is not rewritten with holes, and once
+    the retry is due with nothing in the window to ask for, no timer wakes every minute."""
+    config = await _setup(hass, entry(days=10))
+    paid_key = f"octopus_{EXPORT}_export_compensation"
+    before = await _hours(hass, paid_key, start - timedelta(days=11), start)
+    await octopus.put(f"{UNPUBLISHED}/{FLUX}")
+    asked = (await _paths(octopus))[FLUX_RATES]
+    await hass.services.async_call(
+        DOMAIN,
+        "rebuild_statistics",
+        {"config_entry_id": config.entry_id, "start": (start - timedelta(days=10)).date()},
+        blocking=True,
+    )
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert (await _paths(octopus))[FLUX_RATES] == asked + 1  # the rebuild's 404
+    assert issue_registry.async_get_issue(DOMAIN, ISSUE) is not None
+    assert await _hours(hass, paid_key, start - timedelta(days=11), start) == before
+    slot = start.replace(minute=0)
+    assert float(hass.states.get(EXPORT_RATE).state) == round(sb.unit_rate(FLUX, slot) / 100, 6)
+    later = start + timedelta(hours=6, minutes=1)
+    await _advance(hass, freezer, later)
+    await _advance(hass, freezer, later + timedelta(minutes=2))
+    assert config.runtime_data.update_interval >= timedelta(minutes=30)
+    assert (await _paths(octopus))[FLUX_RATES] == asked + 1
+
+
 async def test_empty_account_answer_keeps_the_known_meters(
     hass: HomeAssistant,
     octopus: Sandbox,  # noqa: F811

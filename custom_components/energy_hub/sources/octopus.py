@@ -488,10 +488,16 @@ class OctopusSource(Source[OctopusData]):
             LOGGER.info("Octopus publishes rates for tariff %s again", tariff)
 
     def _due(self, kind: str, tariff: str, now: datetime) -> datetime:
-        """When a tariff's unit rates or standing charges next need a fetch."""
-        if (retry := self._missing.get(tariff)) is not None:
-            return retry
-        return self._rates_due(self._store(kind, tariff), now)
+        """When a tariff's unit rates or standing charges next need a fetch.
+
+        A missing tariff: at its retry, if the window has something to ask for (its 404 may
+        have come from an older span the history asked for: the window's rates are held).
+        """
+        store = self._store(kind, tariff)
+        due = self._rates_due(store, now)
+        if (retry := self._missing.get(tariff)) is None:
+            return due
+        return retry if store.gaps(*self._window(now)) else max(retry, due)
 
     def _window(self, now: datetime) -> tuple[datetime, datetime]:
         """Yesterday to the end of tomorrow, UK days."""
@@ -570,9 +576,10 @@ class OctopusSource(Source[OctopusData]):
         """The account refresh or the next rates that are due, whichever comes first."""
         due = [data.account_next()]
         for meter in data.meters:
-            if tariff := meter.tariff_at(now):
-                due += [self._due(kind, tariff, now) for kind in _kinds(meter)]
-            due += [self._missing[t] for t in self._tariffs_ahead(meter, now) if t in self._missing]
+            current = meter.tariff_at(now)
+            for tariff in self._tariffs_ahead(meter, now):
+                if tariff == current or tariff in self._missing:
+                    due += [self._due(kind, tariff, now) for kind in _kinds(meter)]
         return max(min(due), now + timedelta(minutes=1))
 
     # --- repair issues -----------------------------------------------------------------
