@@ -29,6 +29,7 @@ import voluptuous as vol
 
 from custom_components.energy_hub.const import DOMAIN
 from custom_components.energy_hub.sources import SOURCES
+from custom_components.energy_hub.sources.tariff import parse_bands
 from sandbox import create_app
 import sandbox.aretas as sb_aretas
 import sandbox.hoymiles as sb_hoymiles
@@ -73,6 +74,16 @@ ODD_TEXT = (
     "☃️",
     "\x00",
     "a" * 300,
+)
+ODD_BANDS = (
+    "00:00-24:00 nan",
+    "00:00-24:00 inf",
+    "00:00-12:00 1e400\n12:00-24:00 0.1",
+    "from 2026-01-01\n00:00-24:00 -inf",
+    "00:00-24:00 1e308",
+    "00:00-24:00 0x10",
+    "99:99-24:00 1",
+    "from 2026-02-30\n00:00-24:00 1",
 )
 ODD_URLS = (
     "http://[::1",
@@ -139,6 +150,7 @@ def _odd_strategy(name: str, validator: Any) -> st.SearchStrategy[Any]:
     """Odd values for one field, from its selector."""
     if isinstance(validator, selector.NumberSelector):
         return st.one_of(
+            st.sampled_from([math.nan, math.inf, -math.inf, "nan"]),
             st.sampled_from(ODD_NUMBERS),
             st.floats(allow_nan=True, allow_infinity=True),
             st.integers(min_value=-(10**30), max_value=10**30),
@@ -154,8 +166,17 @@ def _odd_strategy(name: str, validator: Any) -> st.SearchStrategy[Any]:
                 st.sampled_from(["1001,1002", "nan", math.nan]),
             )
         return one
+    if name == "bands":
+        return st.one_of(
+            st.sampled_from(ODD_BANDS[:4]),
+            st.sampled_from(ODD_BANDS),
+            st.builds("00:00-24:00 {}".format, st.sampled_from(ODD_NUMBERS)),
+            st.text(max_size=40),
+        )
+    if name == "base_url":
+        return st.one_of(st.sampled_from(ODD_URLS), st.sampled_from(ODD_URLS[:3]), st.text())
     return st.one_of(
-        st.sampled_from(ODD_URLS if name == "base_url" else ODD_TEXT),
+        st.sampled_from(ODD_TEXT),
         st.text(max_size=40),
         st.sampled_from([math.nan, 12, None]),
     )
@@ -169,6 +190,10 @@ def _input_strategy(
 
     @st.composite
     def build(draw: st.DrawFn) -> dict[str, Any]:
+        names = [str(getattr(marker, "schema", marker)) for marker in schema.schema]
+        # Half the submissions have exactly one odd field (the others work), so each field's
+        # own check is reached; the other half draw each field odd or good.
+        single = draw(st.sampled_from([*names, None]))
         out: dict[str, Any] = {}
         for marker, validator in schema.schema.items():
             name = str(getattr(marker, "schema", marker))
@@ -176,10 +201,13 @@ def _input_strategy(
                 out[name] = draw(_input_strategy(validator.schema, good))
                 continue
             working = _good_strategy(good, name, validator)
-            odd = working is None or draw(st.integers(0, 3)) == 0  # about one field in four
-            if isinstance(marker, vol.Optional) and draw(st.integers(0, 4)) == 0:
-                continue
-            if working is None and isinstance(marker, vol.Optional) and draw(st.booleans()):
+            if working is None:
+                odd = True
+            elif single is not None:
+                odd = name == single
+            else:
+                odd = draw(st.integers(0, 2)) == 0
+            if isinstance(marker, vol.Optional) and draw(st.integers(0, 5)) == 0:
                 continue
             out[name] = draw(_odd_strategy(name, validator) if odd else working)
         return out
@@ -270,11 +298,75 @@ async def test_config_flow_never_crashes(
             _assert_finite(result["data"], "data")
             _assert_finite(result["options"], "options")
             _assert_finite(dict(result["result"].options), "entry.options")
+            if source_key == "tariff":  # the prices are text: every one parsed must be finite
+                periods = parse_bands(result["options"]["bands"])
+                _assert_finite([band.rate for p in periods for band in p.bands], "bands")
             return
         if result["type"] is FlowResultType.ABORT:
             assert result["reason"] == "already_configured"
             return
     hass.config_entries.flow.async_abort(flow_id)
+
+
+#: Entries of the sandbox accounts (reauth with the right password succeeds).
+_ACCOUNTS: Mapping[str, Mapping[str, Any]] = {
+    "aretas": {
+        "username": sb_aretas.USERNAME,
+        "password": "old",
+        "mac": sb_aretas.BESS_MAC,
+        "name": "BESS",
+    },
+    "hoymiles": {"username": sb_hoymiles.DEMO_USER, "password": "old"},
+    "octopus": {"api_key": "old", "account_number": sb_octopus.ACCOUNT_NUMBER},
+    "xolta": {
+        "username": "two.sites@xolta.example",
+        "password": "old",
+        "site_id": "sandbox-house",
+        "site_name": "Sandbox house",
+    },
+}
+
+
+@pytest.mark.usefixtures("no_setup")
+@pytest.mark.parametrize(
+    "source_key", sorted(key for key, source in SOURCES.items() if source.credentials_schema())
+)
+@settings(FUZZ, max_examples=12)  # a Hoymiles login hashes with Argon2: slow on purpose
+@given(data=st.data())
+async def test_reauth_never_crashes(
+    hass: HomeAssistant,
+    vendors: TestClient,  # type: ignore[type-arg]
+    source_key: str,
+    data: st.DataObject,
+) -> None:
+    """The credentials form of reauth and reconfigure: a form with errors or an abort."""
+    await _clear_entries(hass, vendors)
+    entry = MockConfigEntry(
+        domain=DOMAIN,
+        unique_id=f"{source_key}_fuzz",
+        data={"source": source_key, **_ACCOUNTS[source_key]},
+        options=dict(SOURCES[source_key].default_options),
+    )
+    entry.add_to_hass(hass)
+    start = data.draw(st.sampled_from([entry.start_reauth_flow, entry.start_reconfigure_flow]))
+    result = await start(hass)
+    for _ in range(3):
+        assert result["type"] is FlowResultType.FORM
+        user_input = data.draw(_input_strategy(result["data_schema"], GOOD[source_key]))
+        answer = await _submit(hass, result["flow_id"], user_input)
+        if answer is None:
+            continue
+        if answer["type"] is FlowResultType.ABORT:
+            assert answer["reason"] in {
+                "wrong_account",
+                "reauth_successful",
+                "reconfigure_successful",
+            }
+            _assert_finite(dict(entry.data), "entry.data")
+            break
+        result = answer
+    else:
+        hass.config_entries.flow.async_abort(result["flow_id"])
 
 
 _CHOICES = {"hoymiles": {"plants": {"1001": "Balcony Row", "1003": "Hybrid House"}}}
@@ -323,6 +415,9 @@ async def test_options_never_crash(
                 continue
             if result["type"] is FlowResultType.CREATE_ENTRY:
                 _assert_finite(dict(entry.options), "options")
+                if source_key == "tariff":
+                    periods = parse_bands(entry.options["bands"])
+                    _assert_finite([band.rate for p in periods for band in p.bands], "bands")
                 for field, known in choices.items():
                     assert set(entry.options[field]) <= set(known)
                 break
