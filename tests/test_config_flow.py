@@ -1,6 +1,8 @@
 """The config flow: source menu, Carbon Intensity steps, every error, duplicates, options."""
 
 from collections.abc import Mapping
+import json
+from pathlib import Path
 from typing import Any
 from unittest.mock import patch
 
@@ -376,3 +378,16 @@ async def test_config_flow_refuses_non_finite_before_the_source(hass: HomeAssist
             )
             assert result["errors"] == {"base": "not_a_number"}
             submit.assert_not_called()
+
+
+def test_form_errors_are_translated_for_flows_and_options() -> None:
+    """The generic form errors have texts where they can show: the source's steps and the
+    options (the options form has its own error table)."""
+    en = json.loads(
+        (
+            Path(__file__).parents[1] / "custom_components/energy_hub/translations/en.json"
+        ).read_text()
+    )
+    assert {"not_a_number", "invalid_url", "invalid_choice"} <= set(en["config"]["error"])
+    assert {"not_a_number", "invalid_choice", "invalid_plant"} <= set(en["options"]["error"])
+    assert "{value}" in en["options"]["error"]["invalid_choice"]
