@@ -91,4 +91,6 @@ export class EnergyHubCardEditor extends LitElement {
   `;
 }
 
-if (!customElements.get("energy-hub-card-editor")) customElements.define("energy-hub-card-editor", EnergyHubCardEditor);
+export function defineEditor(): void {
+  if (!customElements.get("energy-hub-card-editor")) customElements.define("energy-hub-card-editor", EnergyHubCardEditor);
+}

@@ -19,7 +19,7 @@ import {
   sibling,
   windowOf,
 } from "./data";
-import "./editor";
+import { defineEditor } from "./editor";
 
 export const VIEWS = ["forecast", "mix", "plant", "battery"] as const;
 export type View = (typeof VIEWS)[number];
@@ -648,7 +648,17 @@ export class EnergyHubCard extends LitElement {
   `;
 }
 
-if (!customElements.get(CARD)) customElements.define(CARD, EnergyHubCard);
+function define(): void {
+  if (!customElements.get(CARD)) customElements.define(CARD, EnergyHubCard);
+  defineEditor();
+}
+
+// Loaded as an extra module, this file can run before Home Assistant's frontend has installed
+// its scoped custom-element registry (which replaces window.customElements): an element defined
+// before then is invisible to it. So define once the frontend's root element exists (the
+// registry in place then is the one the dashboards use); at once when it already does.
+if (customElements.get("home-assistant") || customElements.get("hc-main")) define();
+else Promise.race([customElements.whenDefined("home-assistant"), customElements.whenDefined("hc-main")]).then(define);
 
 declare global {
   interface Window {
