@@ -34,7 +34,7 @@ from urllib.parse import urlencode
 
 import aiohttp
 
-from .errors import ApiAuthError, ApiConnectionError, ApiResponseError
+from .errors import ApiAuthError, ApiResponseError
 from .http import DEFAULT_TIMEOUT, JsonApiClient
 
 _LOGGER = logging.getLogger(__name__)
@@ -625,28 +625,10 @@ class AretasClient(JsonApiClient):
 
     async def _request_text(self, method: str, path: str, *, json_body: Any = None) -> str:
         """One request whose body is plain text (the login's token)."""
-        url = f"{self.base_url}{path}"
-        self.request_count += 1
-        _LOGGER.debug("%s %s", method, url)
-        try:
-            async with self._session.request(
-                method,
-                url,
-                headers={"Accept": "text/plain, application/json"},
-                json=json_body,
-                timeout=self._timeout,
-            ) as resp:
-                body = await resp.text()
-                status = resp.status
-                content_type = resp.headers.get("Content-Type", "")
-                retry_after = resp.headers.get("Retry-After")
-        except TimeoutError as err:
-            raise ApiConnectionError(f"Timed out talking to {self.base_url}") from err
-        except aiohttp.ClientError as err:
-            raise ApiConnectionError(f"Cannot reach {self.base_url}: {err}") from err
-        if status >= 400:
-            self._raise_for_status(status, body, content_type, retry_after)
-        return body
+        raw, _ = await self._request_bytes(
+            method, path, headers={"Accept": "text/plain, application/json"}, json_body=json_body
+        )
+        return raw.decode("utf-8", errors="replace")
 
     def _raise_for_status(
         self, status: int, body: str, content_type: str, retry_after: str | None
