@@ -11,10 +11,10 @@ import re
 from homeassistant.components.frontend import DATA_EXTRA_MODULE_URL
 from homeassistant.core import HomeAssistant
 from homeassistant.setup import async_setup_component
+from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
 from custom_components.energy_hub.card import CARD_DIR, CARD_FILE, DATA_CARD, card_version
 from custom_components.energy_hub.const import DOMAIN
-from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
 ROOT = Path(__file__).resolve().parents[1]
 FRONTEND = ROOT / "frontend"
@@ -92,7 +92,7 @@ async def test_card_waits_for_the_frontend(hass: HomeAssistant) -> None:
     assert urls == [f"/energy_hub/card/energy-hub-card.js?v={card_version()}"]
 
     # A second call (a reload of the integration's setup) adds nothing.
-    from custom_components.energy_hub.card import async_register_card  # noqa: PLC0415
+    from custom_components.energy_hub.card import async_register_card
 
     await async_register_card(hass)
     await hass.async_block_till_done()

@@ -66,10 +66,8 @@ async def _async_serve(hass: HomeAssistant, url: str) -> None:
     # Imported here: the frontend and http integrations are loaded by now, and a Home
     # Assistant without them never gets this far.
     from homeassistant.components.frontend import add_extra_js_url  # noqa: PLC0415
-    from homeassistant.components.http import StaticPathConfig  # noqa: PLC0415
+    from homeassistant.components.http.server import StaticPathConfig  # noqa: PLC0415
 
-    if hass.http is None:  # pragma: no cover - the frontend always sets up http first
-        return
     await hass.http.async_register_static_paths(
         [StaticPathConfig(URL_BASE, str(CARD_DIR), cache_headers=True)]
     )

@@ -159,19 +159,19 @@ export function windowOf(entity: HassEntity | undefined, label: string): Window 
   return { start, end, label, entity: entity.entity_id };
 }
 
-/** Runs of the cheapest half-hours of each local day among the bars (the "cheapest" window). */
-export function cheapestWindows(bars: Bar[], timeZone: string): Window[] {
+/** Runs of bars at their local day's lowest rate (of the whole day, past half-hours too). */
+export function cheapestWindows(entity: HassEntity | undefined, bars: Bar[], timeZone: string): Window[] {
   const lows = new Map<string, number>();
-  for (const b of bars) {
-    const day = localDay(b.start, timeZone);
-    lows.set(day, Math.min(lows.get(day) ?? Infinity, b.value));
+  for (const r of rates(entity)) {
+    const day = localDay(r.start, timeZone);
+    lows.set(day, Math.min(lows.get(day) ?? Infinity, r.value));
   }
   const out: Window[] = [];
   for (const b of bars) {
     if (b.value !== lows.get(localDay(b.start, timeZone))) continue;
     const last = out[out.length - 1];
     if (last && last.end === b.start) last.end = b.end;
-    else out.push({ start: b.start, end: b.end, label: "cheapest", entity: "" });
+    else out.push({ start: b.start, end: b.end, label: "cheapest", entity: entity?.entity_id ?? "" });
   }
   return out;
 }
@@ -201,7 +201,9 @@ export function deviceName(hass: HomeAssistant, deviceId: string | undefined): s
 export function entityLabel(hass: HomeAssistant, entityId: string): string {
   const friendly = String(hass.states[entityId]?.attributes.friendly_name ?? entityId);
   const device = deviceName(hass, deviceOf(hass, entityId));
-  return device && friendly.startsWith(device + " ") ? friendly.slice(device.length + 1) : friendly;
+  const name = device && friendly.startsWith(device + " ") ? friendly.slice(device.length + 1) : friendly;
+  // "Gas share", "Wind generation", "France (IFA) interconnector": the kind is the section's.
+  return name.replace(/ (share|generation|interconnector)$/i, "") || name;
 }
 
 export interface MixPart {

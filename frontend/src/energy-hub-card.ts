@@ -174,7 +174,7 @@ export class EnergyHubCard extends LitElement {
     if (config.price_entity) {
       const entity = hass.states[config.price_entity];
       const bars = priceBars(entity, now, hours, hass.config.time_zone);
-      const windows = cheapestWindows(bars, hass.config.time_zone);
+      const windows = cheapestWindows(entity, bars, hass.config.time_zone);
       for (const id of config.windows ?? []) {
         const w = windowOf(hass.states[id], "window");
         if (w) windows.push(w);
@@ -257,7 +257,15 @@ export class EnergyHubCard extends LitElement {
           ></div>`;
         })}
         ${now >= t0 && now <= t1 ? html`<div class="now" style=${`left:${x(now)}%`} title="now"></div>` : nothing}
-        ${tip ? html`<div class="tip" role="tooltip" style=${`left:${clamp(tip.left, 12, 88)}%`}>${tip.text}</div>` : nothing}
+        ${tip
+          ? html`<div
+              class="tip"
+              role="tooltip"
+              style=${tip.left < 50 ? `left:${Math.max(tip.left, 0)}%` : `right:${Math.max(100 - tip.left - 2, 0)}%`}
+            >
+              ${tip.text}
+            </div>`
+          : nothing}
       </div>
       <div class="axis">
         ${ticks.map((t) => html`<span style=${`left:${x(t)}%`}>${fmt.format(t)}</span>`)}
@@ -367,7 +375,6 @@ export class EnergyHubCard extends LitElement {
     if (!this._history) return html`<div class="loading">Loading history…</div>`;
     const now = Date.now();
     const days = clamp(Number(config.days ?? 2) || 2, 1, 7);
-    const t0 = now - days * 24 * 3600e3;
     // Each series holds its value until the next change; the current state closes it at now.
     const series = this._history.map((s) => {
       const current = Number(this.hass!.states[s.entity]?.state);
@@ -375,6 +382,10 @@ export class EnergyHubCard extends LitElement {
       if (Number.isFinite(current)) points.push([now, current]);
       return { ...s, points };
     });
+    // The chart spans the days asked for, or less where the recorder holds less (a new
+    // installation), but at least ten minutes.
+    const earliest = Math.min(now, ...series.flatMap((s) => s.points.map(([t]) => t)));
+    const t0 = Math.min(now - 10 * 60e3, Math.max(now - days * 24 * 3600e3, earliest));
     const soc = series.find((s) => s.key === "battery_soc");
     const powers = series.filter((s) => s.key !== "battery_soc");
     const W = 600;
@@ -518,8 +529,7 @@ export class EnergyHubCard extends LitElement {
     }
     .tip {
       position: absolute;
-      top: 0;
-      transform: translate(-50%, -100%);
+      top: 2px;
       background: var(--card-background-color, #fff);
       color: var(--primary-text-color);
       border: 1px solid var(--divider-color, #ccc);

@@ -23,7 +23,8 @@ DOCS = Path(__file__).resolve().parents[2] / "docs"
 
 #: A time-of-use tariff with a negative band (paid to use power) and a peak.
 TARIFF_BANDS = (
-    "00:00-02:00 0.2412\n02:00-05:00 -0.0250\n05:00-16:00 0.2412\n16:00-19:00 0.3920\n19:00-24:00 0.2412"
+    "00:00-02:00 0.2412\n02:00-05:00 -0.0250\n05:00-16:00 0.2412\n"
+    "16:00-19:00 0.3920\n19:00-24:00 0.2412"
 )
 
 
@@ -63,14 +64,24 @@ def stack() -> Iterator[Stack]:
             stack.add_entry("elexon", {"advanced": {}})
             stack.add_entry(
                 "hoymiles",
-                {"username": "demo@energy-hub.example", "password": "sandbox-password", "advanced": {}},
+                {
+                    "username": "demo@energy-hub.example",
+                    "password": "sandbox-password",
+                    "advanced": {},
+                },
             )
             stack.add_entry(
-                "xolta", {"username": "demo@xolta.example", "password": "xolta-sandbox", "advanced": {}}
+                "xolta",
+                {"username": "demo@xolta.example", "password": "xolta-sandbox", "advanced": {}},
             )
             stack.add_entry(
                 "tariff",
-                {"name": "Flex import", "direction": "import", "currency": "GBP", "bands": TARIFF_BANDS},
+                {
+                    "name": "Flex import",
+                    "direction": "import",
+                    "currency": "GBP",
+                    "bands": TARIFF_BANDS,
+                },
             )
             yield stack
         finally:
@@ -114,7 +125,9 @@ class PageLog:
             self.external.append(request.url)
 
 
-def open_page(browser: Browser, stack: Stack, *, dark: bool, phone: bool = False) -> tuple[Page, PageLog]:
+def open_page(
+    browser: Browser, stack: Stack, *, dark: bool, phone: bool = False
+) -> tuple[Page, PageLog]:
     """A logged-in page (the tokens the frontend keeps in localStorage), light or dark."""
     context = browser.new_context(
         viewport={"width": 390, "height": 844} if phone else {"width": 1100, "height": 900},
@@ -132,7 +145,9 @@ def open_page(browser: Browser, stack: Stack, *, dark: bool, phone: bool = False
         "clientId": f"{stack.url}/",
         "expires": 4102444800000,
     }
-    context.add_init_script(f"localStorage.setItem('hassTokens', {json.dumps(json.dumps(tokens))});")
+    context.add_init_script(
+        f"localStorage.setItem('hassTokens', {json.dumps(json.dumps(tokens))});"
+    )
     log = PageLog()
     # Nothing leaves this machine: anything not on 127.0.0.1 is refused and recorded.
     context.route(

@@ -56,26 +56,35 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def wait_for[T](what: str, probe: Callable[[], T | None], timeout: float, proc: subprocess.Popen[bytes] | None = None, log: Path | None = None) -> T:
-    """Poll ``probe`` until it returns a value (not None); fail after ``timeout`` seconds."""
+def wait_for[T](
+    what: str,
+    probe: Callable[[], T | None],
+    timeout: float,
+    proc: subprocess.Popen[bytes],
+    log: Path,
+) -> T:
+    """Probe until ``probe`` returns a value (not None) while ``proc`` runs; fail if it exits
+    or after ``timeout`` seconds. Between probes it waits on the process itself (it returns
+    at once if the process ends), backing off from 50 ms to 500 ms."""
     deadline = time.monotonic() + timeout
     pause = 0.05
     while True:
         value = probe()
         if value is not None:
             return value
-        if proc is not None and proc.poll() is not None:
-            tail = log.read_text()[-3000:] if log and log.exists() else ""
-            raise RuntimeError(f"{what}: the process exited with {proc.returncode}\n{tail}")
         if time.monotonic() > deadline:
-            tail = log.read_text()[-3000:] if log and log.exists() else ""
-            raise TimeoutError(f"{what}: not within {timeout} s\n{tail}")
-        # A condition poll: the probe's own connect attempt is the wait; back off a little.
-        time.sleep(pause)  # noqa: TID251
-        pause = min(pause * 2, 0.5)
+            raise TimeoutError(f"{what}: not within {timeout} s\n{log.read_text()[-3000:]}")
+        try:
+            code = proc.wait(timeout=pause)
+        except subprocess.TimeoutExpired:
+            pause = min(pause * 2, 0.5)
+            continue
+        raise RuntimeError(f"{what}: the process exited with {code}\n{log.read_text()[-3000:]}")
 
 
-def http(method: str, url: str, body: Any = None, token: str | None = None, form: bool = False) -> Any:
+def http(
+    method: str, url: str, body: Any = None, token: str | None = None, form: bool = False
+) -> Any:
     """One HTTP request; decoded JSON (or None for an empty body)."""
     headers = {"Authorization": f"Bearer {token}"} if token else {}
     data = None
@@ -87,14 +96,14 @@ def http(method: str, url: str, body: Any = None, token: str | None = None, form
             data = json.dumps(body).encode()
             headers["Content-Type"] = "application/json"
     req = urllib.request.Request(url, data=data, headers=headers, method=method)
-    with urllib.request.urlopen(req, timeout=30) as resp:  # noqa: S310 (127.0.0.1 only)
+    with urllib.request.urlopen(req, timeout=30) as resp:
         raw = resp.read()
     return json.loads(raw) if raw else None
 
 
 def _answers(url: str) -> bool | None:
     try:
-        with urllib.request.urlopen(url, timeout=2):  # noqa: S310 (127.0.0.1 only)
+        with urllib.request.urlopen(url, timeout=2):
             return True
     except urllib.error.HTTPError:
         return True  # it answers (401 before login)
@@ -134,17 +143,27 @@ class Stack:
     def start_sandbox(self) -> None:
         log = self.workdir / "sandbox.log"
         with log.open("wb") as out:
-            proc = subprocess.Popen(  # noqa: S603
-                [sys.executable, "-m", "sandbox", "--host", "127.0.0.1", "--port", str(self.sandbox_port)],
+            proc = subprocess.Popen(
+                [
+                    sys.executable,
+                    "-m",
+                    "sandbox",
+                    "--host",
+                    "127.0.0.1",
+                    "--port",
+                    str(self.sandbox_port),
+                ],
                 cwd=ROOT,
                 stdout=out,
                 stderr=subprocess.STDOUT,
             )
         self.procs.append(proc)
-        wait_for("the sandbox", lambda: _answers(f"{self.sandbox_url}/_admin/health"), 30, proc, log)
+        wait_for(
+            "the sandbox", lambda: _answers(f"{self.sandbox_url}/_admin/health"), 30, proc, log
+        )
 
     def write_config(self) -> None:
-        from homeassistant.components.http.config import HTTP_STORAGE_SCHEMA  # noqa: PLC0415
+        from homeassistant.components.http.config import HTTP_STORAGE_SCHEMA
 
         config = self.config_dir
         (config / "custom_components").mkdir(parents=True, exist_ok=True)
@@ -181,7 +200,7 @@ class Stack:
             "PATH": f"{VENV_BIN}{os.pathsep}{os.environ.get('PATH', '')}",
         }
         with self.hass_log.open("wb") as out:
-            proc = subprocess.Popen(  # noqa: S603
+            proc = subprocess.Popen(
                 [str(HASS), "-c", str(self.config_dir), "--skip-pip"],
                 cwd=self.workdir,
                 env=env,
@@ -189,7 +208,13 @@ class Stack:
                 stderr=subprocess.STDOUT,
             )
         self.procs.append(proc)
-        wait_for("Home Assistant", lambda: _answers(f"{self.url}/api/onboarding"), 120, proc, self.hass_log)
+        wait_for(
+            "Home Assistant",
+            lambda: _answers(f"{self.url}/api/onboarding"),
+            120,
+            proc,
+            self.hass_log,
+        )
 
     def stop(self) -> None:
         for proc in reversed(self.procs):
@@ -209,7 +234,13 @@ class Stack:
         user = http(
             "POST",
             f"{self.url}/api/onboarding/users",
-            {"client_id": client_id, "name": "Test", "username": "test", "password": "test-password", "language": "en"},
+            {
+                "client_id": client_id,
+                "name": "Test",
+                "username": "test",
+                "password": "test-password",
+                "language": "en",
+            },
         )
         tokens = http(
             "POST",
@@ -226,15 +257,21 @@ class Stack:
     def add_entry(self, source: str, *inputs: dict[str, Any]) -> dict[str, Any]:
         """Run the config flow as the UI does; a form not given an input takes its defaults."""
         flow = self.api("POST", "/api/config/config_entries/flow", {"handler": "energy_hub"})
-        flow = self.api("POST", f"/api/config/config_entries/flow/{flow['flow_id']}", {"next_step_id": source})
+        flow = self.api(
+            "POST", f"/api/config/config_entries/flow/{flow['flow_id']}", {"next_step_id": source}
+        )
         queue = list(inputs)
         while flow["type"] == "form":
             if flow.get("errors"):
                 raise AssertionError(f"{source}: {flow['step_id']} errors {flow['errors']}")
-            step_input = queue.pop(0) if queue else {
-                f["name"]: f["default"] for f in flow["data_schema"] if "default" in f
-            }
-            flow = self.api("POST", f"/api/config/config_entries/flow/{flow['flow_id']}", step_input)
+            step_input = (
+                queue.pop(0)
+                if queue
+                else {f["name"]: f["default"] for f in flow["data_schema"] if "default" in f}
+            )
+            flow = self.api(
+                "POST", f"/api/config/config_entries/flow/{flow['flow_id']}", step_input
+            )
         assert flow["type"] == "create_entry", flow
         self.entries[source] = flow["result"]
         return dict(flow["result"])
@@ -245,7 +282,11 @@ class Stack:
 
 def chromium_path() -> str:
     """Debian's Chromium (scripts/setup-card installs it); Playwright never downloads one."""
-    path = os.environ.get("ENERGY_HUB_CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
+    path = (
+        os.environ.get("ENERGY_HUB_CHROMIUM")
+        or shutil.which("chromium")
+        or shutil.which("chromium-browser")
+    )
     if not path:
         raise RuntimeError("Debian's chromium is not installed: run scripts/setup-card")
     return path

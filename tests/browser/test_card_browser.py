@@ -57,7 +57,12 @@ def _dashboard(stack: Stack) -> dict[str, Any]:
                 "title": "Grid mix",
                 "path": "mix",
                 "cards": [
-                    {"type": f"custom:{CARD}", "view": "mix", "title": "Carbon Intensity mix", "entity": carbon},
+                    {
+                        "type": f"custom:{CARD}",
+                        "view": "mix",
+                        "title": "Carbon Intensity mix",
+                        "entity": carbon,
+                    },
                     {
                         "type": f"custom:{CARD}",
                         "view": "mix",
@@ -200,18 +205,38 @@ def test_forecast_bars_window_now_and_tooltip(
     negatives = price.locator(".bar.band-negative")
     values = [float(v) for v in negatives.evaluate_all("els => els.map(e => e.dataset.value)")]
     assert values and all(v == -0.025 for v in values)
-    assert price.locator(".window-cheapest").count() >= 1
+    # The cheapest window: each run of half-hours at its day's lowest rate (here the negative
+    # band, 02:00-05:00 local), shaded from its first bar's start to its last bar's end.
+    starts = [_ts(s) for s in negatives.evaluate_all("els => els.map(e => e.dataset.start)")]
+    runs: list[list[datetime]] = []
+    for start in starts:
+        if runs and runs[-1][1] == start:
+            runs[-1][1] = start + HALF_HOUR
+        else:
+            runs.append([start, start + HALF_HOUR])
+    cheapest = price.locator(".window-cheapest")
+    shaded = cheapest.evaluate_all("els => els.map(e => [e.dataset.start, e.dataset.end])")
+    assert [[_ts(a), _ts(b)] for a, b in shaded] == runs
+    assert all(r[1] - r[0] == timedelta(hours=3) or r[0] <= now for r in runs)
 
+    page.mouse.move(0, 0)
+    expect(tip).to_have_count(0)
     _shot(page, "forecast-light")
     _clean(log)
 
 
-def test_forecast_dark_and_phone(stack: Stack, dashboard: dict[str, Any], dark: tuple[Page, PageLog]) -> None:
+def test_forecast_dark_and_phone(
+    stack: Stack, dashboard: dict[str, Any], dark: tuple[Page, PageLog]
+) -> None:
     page, log = dark
     _open_view(page, stack, "forecast")
     # The card follows Home Assistant's dark theme variables.
-    background = page.locator(f"{CARD} ha-card").evaluate("e => getComputedStyle(e).backgroundColor")
-    rgb = [int(x) for x in background[background.index("(") + 1 : background.index(")")].split(",")[:3]]
+    background = page.locator(f"{CARD} ha-card").evaluate(
+        "e => getComputedStyle(e).backgroundColor"
+    )
+    rgb = [
+        int(x) for x in background[background.index("(") + 1 : background.index(")")].split(",")[:3]
+    ]
     assert sum(rgb) / 3 < 80, background
     _shot(page, "forecast-dark")
     page.set_viewport_size({"width": 390, "height": 844})
@@ -232,14 +257,20 @@ def test_mix_view(stack: Stack, dashboard: dict[str, Any], light: tuple[Page, Pa
     shares = {
         e: float(s["state"])
         for e, s in states.items()
-        if e.startswith("sensor.south_west_england_grid_") and e.endswith("_share")
-        and not e.endswith(("renewable_share", "fossil_share")) and float(s["state"]) > 0
+        if e.startswith("sensor.south_west_england_grid_")
+        and e.endswith("_share")
+        and not e.endswith(("renewable_share", "fossil_share"))
+        and float(s["state"]) > 0
     }
     rows = ci.locator(".mix-fuel")
     expect(rows).to_have_count(len(shares))
-    assert rows.evaluate_all("els => els.map(e => e.dataset.entity)") == sorted(shares, key=lambda e: -shares[e])
+    assert rows.evaluate_all("els => els.map(e => e.dataset.entity)") == sorted(
+        shares, key=lambda e: -shares[e]
+    )
     links = {
-        e: float(s["state"]) for e, s in states.items() if e.startswith("sensor.elexon_bmrs_") and e.endswith("_interconnector")
+        e: float(s["state"])
+        for e, s in states.items()
+        if e.startswith("sensor.elexon_bmrs_") and e.endswith("_interconnector")
     }
     expect(elexon.locator(".mix-import")).to_have_count(sum(1 for v in links.values() if v > 0))
     expect(elexon.locator(".mix-export")).to_have_count(sum(1 for v in links.values() if v < 0))
@@ -269,7 +300,9 @@ def test_plant_view(stack: Stack, dashboard: dict[str, Any], light: tuple[Page, 
     micros = {
         e["device_id"]
         for e in entities.values()
-        if e.get("platform") == "energy_hub" and e.get("translation_key") == "pv_power" and under(e["device_id"])
+        if e.get("platform") == "energy_hub"
+        and e.get("translation_key") == "pv_power"
+        and under(e["device_id"])
     }
     assert micros
     tiles = page.locator(f"{CARD} .tile")
@@ -296,7 +329,10 @@ def test_battery_view(stack: Stack, dashboard: dict[str, Any], light: tuple[Page
     assert (soc.get_attribute("d") or "").startswith("M")
     power = card.locator('section[data-series="power"] path.line')
     assert power.evaluate_all("els => els.map(e => e.dataset.series)") == [
-        "battery_power", "pv_power", "grid_power", "house_power"
+        "battery_power",
+        "pv_power",
+        "grid_power",
+        "house_power",
     ]
     for path in power.all():
         assert int(path.get_attribute("data-points") or 0) >= 1
@@ -304,7 +340,9 @@ def test_battery_view(stack: Stack, dashboard: dict[str, Any], light: tuple[Page
     _clean(log)
 
 
-def test_card_picker_and_editor(stack: Stack, dashboard: dict[str, Any], light: tuple[Page, PageLog]) -> None:
+def test_card_picker_and_editor(
+    stack: Stack, dashboard: dict[str, Any], light: tuple[Page, PageLog]
+) -> None:
     """Listed for the card picker; a stub config from the user's entities; a visual editor."""
     page, log = light
     _open_view(page, stack, "forecast")
@@ -318,8 +356,10 @@ def test_card_picker_and_editor(stack: Stack, dashboard: dict[str, Any], light: 
           document.body.appendChild(editor);
           await editor.updateComplete;
           const form = editor.shadowRoot.querySelector('ha-form');
-          const changed = new Promise(resolve => editor.addEventListener('config-changed', e => resolve(e.detail.config)));
-          form.dispatchEvent(new CustomEvent('value-changed', {detail: {value: {view: 'battery', entity: 'sensor.x', title: ''}}}));
+          const changed = new Promise(
+            resolve => editor.addEventListener('config-changed', e => resolve(e.detail.config)));
+          const value = {view: 'battery', entity: 'sensor.x', title: ''};
+          form.dispatchEvent(new CustomEvent('value-changed', {detail: {value}}));
           return {
             picker: (window.customCards || []).filter(c => c.type === 'energy-hub-card'),
             stub: cls.getStubConfig(hass),
@@ -340,11 +380,13 @@ def test_card_picker_and_editor(stack: Stack, dashboard: dict[str, Any], light: 
     _clean(log)
 
 
-def test_dark_screenshots_of_every_view(stack: Stack, dashboard: dict[str, Any], dark: tuple[Page, PageLog]) -> None:
+def test_dark_screenshots_of_every_view(
+    stack: Stack, dashboard: dict[str, Any], dark: tuple[Page, PageLog]
+) -> None:
     page, log = dark
     for view in ("mix", "plant", "battery"):
         _open_view(page, stack, view)
         if view == "battery":
-            expect(page.locator(f"{CARD} path.line").first).to_be_visible()
+            expect(page.locator(f'{CARD} section[data-series="power"]')).to_be_visible()
         _shot(page, f"{view}-dark")
     _clean(log)
