@@ -96,13 +96,65 @@ def _dashboard(stack: Stack) -> dict[str, Any]:
                     }
                 ],
             },
+            {
+                "title": "Rates",
+                "path": "rates",
+                "cards": [
+                    {
+                        "type": f"custom:{CARD}",
+                        "view": "forecast",
+                        "title": "Agile-like rates",
+                        "price_entity": RATES_ENTITY,
+                        "hours": 24,
+                        "windows": [WINDOW_ENTITY],
+                    }
+                ],
+            },
         ],
     }
+
+
+RATES_ENTITY = "sensor.agile_rates_test"
+WINDOW_ENTITY = "sensor.found_window_test"
+
+
+def _set_rate_states(stack: Stack) -> None:
+    """A rate sensor in the `rates` shape ({start, end, value_inc_vat}, as Octopus rates will
+    be published) from two hours ago for 30 hours, and a window entity (start/end attributes,
+    as the standing windows and find_window answers carry)."""
+    base = datetime.fromtimestamp(datetime.now().timestamp() // 1800 * 1800).astimezone()
+    base -= timedelta(hours=2)
+    rates = [
+        {
+            "start": (base + i * HALF_HOUR).isoformat(),
+            "end": (base + (i + 1) * HALF_HOUR).isoformat(),
+            "value_inc_vat": round(0.05 * math.sin(i / 5) + (-0.06 if i % 17 == 0 else 0.12), 4),
+        }
+        for i in range(60)
+    ]
+    stack.api(
+        "POST",
+        f"/api/states/{RATES_ENTITY}",
+        {
+            "state": str(rates[4]["value_inc_vat"]),
+            "attributes": {"rates": rates, "unit_of_measurement": "GBP/kWh"},
+        },
+    )
+    start, end = base + 10 * HALF_HOUR, base + 16 * HALF_HOUR
+    stack.api(
+        "POST",
+        f"/api/states/{WINDOW_ENTITY}",
+        {
+            "state": start.isoformat(),
+            "attributes": {"start": start.isoformat(), "end": end.isoformat()},
+        },
+    )
 
 
 @pytest.fixture(scope="module")
 def dashboard(stack: Stack) -> dict[str, Any]:
     """A dashboard created and saved over the websocket as the UI does it."""
+    _set_rate_states(stack)
     config = _dashboard(stack)
     with chromium() as browser:
         page, _ = open_page(browser, stack, dark=False)
@@ -222,6 +274,36 @@ def test_forecast_bars_window_now_and_tooltip(
     page.mouse.move(0, 0)
     expect(tip).to_have_count(0)
     _shot(page, "forecast-light")
+    _clean(log)
+
+
+def test_forecast_of_rates_list_and_window_option(
+    stack: Stack, dashboard: dict[str, Any], light: tuple[Page, PageLog]
+) -> None:
+    """`rates` items with `value_inc_vat`, 24 hours; a configured window entity is shaded."""
+    page, log = light
+    _open_view(page, stack, "rates")
+    price = page.locator(f'{CARD} section[data-series="price"]')
+    expect(price.locator(".bar").first).to_be_visible()
+    now = datetime.fromtimestamp(int(price.get_attribute("data-now") or 0) / 1000).astimezone()
+    rates = stack.states()[RATES_ENTITY]["attributes"]["rates"]
+    shown = [
+        r for r in rates if _ts(r["end"]) > now and _ts(r["start"]) < now + timedelta(hours=24)
+    ]
+    bars = price.locator(".bar")
+    expect(bars).to_have_count(len(shown))
+    assert [float(v) for v in bars.evaluate_all("els => els.map(e => e.dataset.value)")] == [
+        r["value_inc_vat"] for r in shown
+    ]
+    negative = bars.evaluate_all("els => els.map(e => e.classList.contains('band-negative'))")
+    assert negative == [r["value_inc_vat"] < 0 for r in shown]
+    assert any(negative)
+    window = stack.states()[WINDOW_ENTITY]["attributes"]
+    shaded = price.locator(".window-window")
+    expect(shaded).to_have_count(1)
+    assert _ts(shaded.get_attribute("data-start") or "") == _ts(window["start"])
+    assert _ts(shaded.get_attribute("data-end") or "") == _ts(window["end"])
+    assert shaded.get_attribute("data-entity") == WINDOW_ENTITY
     _clean(log)
 
 
