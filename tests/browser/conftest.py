@@ -156,7 +156,7 @@ def open_page(
     )
     page = context.new_page()
     page.on("console", log.console)
-    page.on("pageerror", lambda err: log.errors.append(f"pageerror: {err}"))
+    page.on("pageerror", lambda err: log.errors.append(f"pageerror: {err} {err.stack}"))
     page.on("request", log.request)
     return page, log
 

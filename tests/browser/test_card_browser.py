@@ -472,3 +472,62 @@ def test_dark_screenshots_of_every_view(
             expect(page.locator(f'{CARD} section[data-series="power"]')).to_be_visible()
         _shot(page, f"{view}-dark")
     _clean(log)
+
+
+def test_card_picker_preview_editor_and_save(stack: Stack, light: tuple[Page, PageLog]) -> None:
+    """As a user adds it: the card picker finds it with a live preview; the visual editor
+    opens on the user's own carbon intensity sensor; Save writes it into the dashboard."""
+    page, log = light
+    page.goto(f"{stack.url}/")
+    wait_for_frontend(page)
+    hass_call(
+        page,
+        {
+            "type": "lovelace/dashboards/create",
+            "url_path": "picker-test",
+            "title": "Picker",
+            "mode": "storage",
+            "show_in_sidebar": False,
+            "require_admin": False,
+        },
+    )
+    hass_call(
+        page,
+        {
+            "type": "lovelace/config/save",
+            "url_path": "picker-test",
+            "config": {"views": [{"path": "one", "cards": []}]},
+        },
+    )
+    page.goto(f"{stack.url}/picker-test/one?edit=1")
+    page.get_by_role("button", name="Add card").click()
+    page.get_by_role("tab", name="By card").click()
+    page.get_by_placeholder("Search cards").fill("Energy Hub")
+    preview = page.locator(f"hui-card-picker {CARD}")
+    expect(preview.locator(".bar").first).to_be_visible(timeout=15_000)
+    page.locator("hui-card-picker .card", has_text="Energy Hub").first.click()
+    form = page.locator("energy-hub-card-editor ha-form")
+    expect(form).to_be_visible(timeout=15_000)
+    for label in ("Carbon intensity sensor", "Rate sensor", "Hours ahead"):
+        expect(form).to_contain_text(label)
+    expect(page.locator(f"hui-dialog-edit-card {CARD} .bar").first).to_be_visible()
+    DOCS.mkdir(exist_ok=True)
+    page.screenshot(path=str(DOCS / "card-editor-light.png"))
+    page.get_by_role("button", name="Save").click()
+    expect(form).to_have_count(0)
+    saved = hass_call(page, {"type": "lovelace/config", "url_path": "picker-test"})
+    carbon = _entity(stack, "_grid_carbon_intensity")
+    assert saved["views"][0]["cards"] == [
+        {
+            "type": f"custom:{CARD}",
+            "view": "forecast",
+            "hours": 48,
+            "carbon_entity": carbon,
+            "price_entity": _entity(stack, "flex_import_current_rate"),
+        }
+    ]
+    # Home Assistant's own picker previews of its core cards ask the internet for pictures
+    # (refused here); nothing else may fail or leave this machine.
+    theirs = "https://demo.home-assistant.io/stub_config/"
+    assert [u for u in log.external if not u.startswith(theirs)] == []
+    assert [e for e in log.errors if theirs not in e] == []
