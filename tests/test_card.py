@@ -7,10 +7,12 @@ import hashlib
 from http import HTTPStatus
 from pathlib import Path
 import re
+from unittest.mock import patch
 
 from homeassistant.components.frontend import DATA_EXTRA_MODULE_URL
 from homeassistant.core import HomeAssistant
 from homeassistant.setup import async_setup_component
+import pytest
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
 from custom_components.energy_hub.card import CARD_DIR, CARD_FILE, DATA_CARD, card_version
@@ -97,3 +99,18 @@ async def test_card_waits_for_the_frontend(hass: HomeAssistant) -> None:
     await async_register_card(hass)
     await hass.async_block_till_done()
     assert [u for u in hass.data[DATA_EXTRA_MODULE_URL].urls if "energy_hub" in u] == urls
+
+
+async def test_missing_bundle_is_one_warning(
+    hass: HomeAssistant, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A broken installation without the bundle still sets up; the card is just not offered."""
+    assert await async_setup_component(hass, "frontend", {})
+    with patch(
+        "custom_components.energy_hub.card.card_version", side_effect=FileNotFoundError("gone")
+    ):
+        assert await async_setup_component(hass, DOMAIN, {})
+        await hass.async_block_till_done()
+    assert DATA_CARD not in hass.data
+    assert [u for u in hass.data[DATA_EXTRA_MODULE_URL].urls if "energy_hub" in u] == []
+    assert "The Energy Hub card's bundle is missing" in caplog.text
