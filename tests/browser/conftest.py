@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Generator, Iterator
 from contextlib import contextmanager
 import json
+import os
 from pathlib import Path
 import tempfile
 from typing import Any
@@ -20,6 +21,13 @@ import pytest_socket
 from .harness import Stack, chromium_path
 
 DOCS = Path(__file__).resolve().parents[2] / "docs"
+#: Where the screenshots go: docs/ (for the README) when ENERGY_HUB_SCREENSHOTS is set, else a
+#: temporary folder, so that an ordinary test run leaves the work tree clean.
+SHOTS = (
+    DOCS
+    if os.environ.get("ENERGY_HUB_SCREENSHOTS")
+    else Path(tempfile.gettempdir()) / "energy-hub-screenshots"
+)
 
 #: A time-of-use tariff with a negative band (paid to use power) and a peak.
 TARIFF_BANDS = (

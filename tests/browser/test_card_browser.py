@@ -3,7 +3,8 @@
 One dashboard with a view per card view; each view renders what the entities hold (bars per
 forecast half-hour, the greenest window where its sensor says, the mix, the plant's
 microinverters, the battery's history), with no console error and no request off this machine.
-Light and dark screenshots land in docs/.
+Light and dark screenshots land in docs/ when ENERGY_HUB_SCREENSHOTS is set (else in a
+temporary folder).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from typing import Any
 from playwright.sync_api import Page, expect
 import pytest
 
-from .conftest import DOCS, PageLog, chromium, hass_call, open_page, wait_for_frontend
+from .conftest import SHOTS, PageLog, chromium, hass_call, open_page, wait_for_frontend
 from .harness import Stack
 
 HALF_HOUR = timedelta(minutes=30)
@@ -189,8 +190,8 @@ def _clean(log: PageLog) -> None:
 
 
 def _shot(page: Page, name: str) -> None:
-    DOCS.mkdir(exist_ok=True)
-    page.locator(CARD).first.screenshot(path=str(DOCS / f"card-{name}.png"))
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.locator(CARD).first.screenshot(path=str(SHOTS / f"card-{name}.png"))
 
 
 def test_forecast_bars_window_now_and_tooltip(
@@ -511,8 +512,8 @@ def test_card_picker_preview_editor_and_save(stack: Stack, light: tuple[Page, Pa
     for label in ("Carbon intensity sensor", "Rate sensor", "Hours ahead"):
         expect(form).to_contain_text(label)
     expect(page.locator(f"hui-dialog-edit-card {CARD} .bar").first).to_be_visible()
-    DOCS.mkdir(exist_ok=True)
-    page.screenshot(path=str(DOCS / "card-editor-light.png"))
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / "card-editor-light.png"))
     page.get_by_role("button", name="Save").click()
     expect(form).to_have_count(0)
     saved = hass_call(page, {"type": "lovelace/config", "url_path": "picker-test"})
