@@ -43,11 +43,16 @@ IMPORT, EXPORT, GAS = sb.IMPORT_MPAN, sb.EXPORT_MPAN, sb.GAS_MPRN
 type Sandbox = TestClient  # type: ignore[type-arg]
 
 
+#: The entry id of :func:`entry` (repair issue ids start with it).
+ENTRY_ID = "01OCTOPUSSANDBOXENTRY00000"
+
+
 def entry(days: int = 3, **options: Any) -> MockConfigEntry:
     """The sandbox account as the flow creates it, with a short backfill."""
     return MockConfigEntry(
         domain=DOMAIN,
         title=sb.ACCOUNT_NUMBER,
+        entry_id=ENTRY_ID,
         unique_id="octopus_a-1b2c3d4e",
         data={"source": "octopus", "api_key": sb.API_KEY, "account_number": sb.ACCOUNT_NUMBER},
         options={

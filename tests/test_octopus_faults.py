@@ -27,6 +27,7 @@ from custom_components.energy_hub.sources.octopus import ISSUE_KEY
 import sandbox.octopus as sb
 
 from .test_octopus import (
+    ENTRY_ID,
     EXPORT,
     HALF,
     HOUR,
@@ -50,7 +51,8 @@ FLUX_RATES = f"/v1/products/FLUX-EXPORT-23-02-14/electricity-tariffs/{FLUX}/stan
 UNPUBLISHED = "/_admin/octopus/unpublished-tariffs"
 EXPORT_RATE = "sensor.octopus_electricity_export_0002_current_rate"
 IMPORT_RATE = "sensor.octopus_electricity_import_0001_current_rate"
-ISSUE = f"tariff_not_published_{FLUX}"
+#: The repair issue id: the entry's id, then the issue's key.
+ISSUE = f"{ENTRY_ID}_tariff_not_published_{FLUX}"
 
 
 async def _paths(sandbox: Sandbox) -> dict[str, int]:
@@ -152,6 +154,35 @@ async def test_unpublished_tariff_costs_only_its_meter_and_fills_in_later(
     for (_, (_, before)), (_, (state, total)) in itertools.pairwise(paid.items()):
         assert total == pytest.approx(before + state, abs=1e-6)
     assert issue_registry.async_get_issue(DOMAIN, ISSUE) is None
+
+
+async def test_repair_issues_belong_to_their_entry(
+    hass: HomeAssistant,
+    octopus: Sandbox,  # noqa: F811
+    issue_registry: ir.IssueRegistry,
+) -> None:
+    """The entry's issues are the source's: an issue left from before a restart that the
+    source no longer reports goes at the first update, another entry's stays, and deleting
+    the entry removes its own."""
+    stale = f"{ENTRY_ID}_tariff_not_published_GONE-TARIFF"
+    other = "01OTHERENTRY0000000000000_tariff_not_published_X"
+    for issue_id in (stale, other):
+        ir.async_create_issue(
+            hass,
+            DOMAIN,
+            issue_id,
+            is_fixable=False,
+            severity=ir.IssueSeverity.WARNING,
+            translation_key="tariff_not_published",
+            translation_placeholders={"tariff": "X", "meter": "gas", "hours": "6"},
+        )
+    await octopus.put(f"{UNPUBLISHED}/{FLUX}")
+    config = await _setup(hass, entry())
+    ours = sorted(i[1] for i in issue_registry.issues if i[0] == DOMAIN)
+    assert ours == sorted([ISSUE, other])
+    assert await hass.config_entries.async_remove(config.entry_id)
+    await hass.async_block_till_done()
+    assert [i[1] for i in issue_registry.issues if i[0] == DOMAIN] == [other]
 
 
 async def _run(

@@ -8,14 +8,15 @@ from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.device_registry import DeviceEntry
 from homeassistant.helpers.typing import ConfigType
 
+from .card import async_register_card
 from .const import CONF_SOURCE, DOMAIN
 from .coordinator import (
     EnergyHubConfigEntry,
     EnergyHubCoordinator,
+    async_remove_issues,
     device_identifier,
     state_store,
 )
-from .card import async_register_card
 from .services import async_setup_services
 from .sources import SOURCES
 
@@ -56,8 +57,9 @@ async def async_unload_entry(hass: HomeAssistant, entry: EnergyHubConfigEntry) -
 
 
 async def async_remove_entry(hass: HomeAssistant, entry: EnergyHubConfigEntry) -> None:
-    """Forget the state the entry's source kept across restarts."""
+    """Forget the state the entry's source kept across restarts, and its repair issues."""
     await state_store(hass, entry.entry_id).async_remove()
+    async_remove_issues(hass, entry)
 
 
 async def async_remove_config_entry_device(

@@ -6,7 +6,7 @@ from typing import Any, override
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
 from homeassistant.exceptions import ConfigEntryAuthFailed, HomeAssistantError
-from homeassistant.helpers import device_registry as dr
+from homeassistant.helpers import device_registry as dr, issue_registry as ir
 from homeassistant.helpers.device_registry import DeviceEntryType
 from homeassistant.helpers.event import async_track_point_in_utc_time
 from homeassistant.helpers.storage import Store
@@ -38,6 +38,22 @@ def device_identifier(entry: ConfigEntry[Any], key: str) -> tuple[str, str]:
 def state_store(hass: HomeAssistant, entry_id: str) -> Store[dict[str, Any]]:
     """Where an entry's source keeps state across restarts."""
     return Store(hass, STORE_VERSION, f"{DOMAIN}.{entry_id}")
+
+
+def issue_prefix(entry: ConfigEntry[Any]) -> str:
+    """The start of the repair issue ids of an entry's source."""
+    return f"{entry.entry_id}_"
+
+
+@callback
+def async_remove_issues(
+    hass: HomeAssistant, entry: ConfigEntry[Any], keep: set[str] | None = None
+) -> None:
+    """Remove the entry's repair issues, but those in ``keep``."""
+    prefix = issue_prefix(entry)
+    for domain, issue_id in list(ir.async_get(hass).issues):
+        if domain == DOMAIN and issue_id.startswith(prefix) and issue_id not in (keep or ()):
+            ir.async_delete_issue(hass, DOMAIN, issue_id)
 
 
 class EnergyHubCoordinator(DataUpdateCoordinator[Any]):
@@ -161,7 +177,24 @@ class EnergyHubCoordinator(DataUpdateCoordinator[Any]):
             self.devices = devices
             self._sync_devices()
         self.readings = {reading.key: reading for reading in self.source.readings(data, now)}
+        self._sync_issues(data, now)
         self._schedule_tick(data, now)
+
+    def _sync_issues(self, data: Any, now: datetime) -> None:
+        """Raise the repair issues the source reports; remove the entry's others."""
+        prefix = issue_prefix(self.config_entry)
+        wanted = {f"{prefix}{issue.key}": issue for issue in self.source.repair_issues(data, now)}
+        async_remove_issues(self.hass, self.config_entry, keep=set(wanted))
+        for issue_id, issue in wanted.items():
+            ir.async_create_issue(
+                self.hass,
+                DOMAIN,
+                issue_id,
+                is_fixable=False,
+                severity=ir.IssueSeverity.WARNING,
+                translation_key=issue.translation_key,
+                translation_placeholders=dict(issue.placeholders),
+            )
 
     def _sync_devices(self) -> None:
         """Register the source's devices, each after the device it is connected through
@@ -264,9 +297,6 @@ class EnergyHubCoordinator(DataUpdateCoordinator[Any]):
                 LOGGER.info("%s: history updated again", self.name)
             self.history_failures = 0
             when = self.source.next_history(now)
-            # History can change readings (the latest consumption reading, say).
-            self._compute(self.data, dt_util.utcnow())
-            self.async_update_listeners()
         finally:
             self._history_running = False
         if self._history_pending and self.async_start_history():
@@ -299,6 +329,10 @@ class EnergyHubCoordinator(DataUpdateCoordinator[Any]):
         self.history_written = await async_update_statistics(
             self.hass, self.source, self.data, now, rebuild_from=rebuild_from
         )
+        # History can change readings (the latest consumption reading, say) and what the
+        # source reports as needing repair (a tariff found missing).
+        self._compute(self.data, dt_util.utcnow())
+        self.async_update_listeners()
 
     @property
     def has_history(self) -> bool:

@@ -209,6 +209,19 @@ class HistorySeries:
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
+class RepairIssue:
+    """A problem the user should know of (Settings > Repairs) while the source reports it.
+
+    ``key`` is unique within the entry (the registry's issue id is ``<entry id>_<key>``);
+    ``translation_key`` names its text in the ``issues`` section of the translations.
+    """
+
+    key: str
+    translation_key: str
+    placeholders: Mapping[str, str]
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
 class EntrySpec:
     """What a finished config flow creates."""
 
@@ -392,6 +405,11 @@ class Source[DataT](ABC):
     def restore(self, stored: Mapping[str, Any]) -> None:
         """Take back what :meth:`persist` returned before a restart (ignore what is odd)."""
         return
+
+    def repair_issues(self, data: DataT, now: datetime) -> list[RepairIssue]:
+        """The repair issues the held data call for now; the coordinator raises these and
+        removes the entry's others after each update and history run."""
+        return []
 
     def diagnostics(self, data: DataT | None) -> dict[str, Any]:
         """A summary of the held data for the diagnostics download (redacted by the caller)."""

@@ -27,8 +27,8 @@ from typing import Any, ClassVar
 from zoneinfo import ZoneInfo
 
 import aiohttp
-from homeassistant.core import HomeAssistant, async_get_hass_or_none
-from homeassistant.helpers import issue_registry as ir, selector
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers import selector
 import voluptuous as vol
 
 from ..api.errors import ApiAuthError, ApiError, ApiNotFoundError
@@ -44,7 +44,7 @@ from ..api.octopus import (
     parse_tariff_code,
     rate_at,
 )
-from ..const import CONF_SOURCE, DOMAIN, LOGGER
+from ..const import CONF_SOURCE, LOGGER
 from .base import (
     DeviceSpec,
     EntrySpec,
@@ -52,6 +52,7 @@ from .base import (
     FormSpec,
     HistorySeries,
     Reading,
+    RepairIssue,
     Source,
     StatisticSpec,
     advanced_data,
@@ -563,7 +564,6 @@ class OctopusSource(Source[OctopusData]):
                 for kind in _kinds(meter):
                     if self._due(kind, tariff, now) <= now:
                         await self._fetch(kind, tariff, (start, end), now)
-        self._sync_issues(data, now)
         return data
 
     def _tariffs_ahead(self, meter: Meter, now: datetime) -> list[str]:
@@ -583,36 +583,28 @@ class OctopusSource(Source[OctopusData]):
         return max(min(due), now + timedelta(minutes=1))
 
     # --- repair issues -----------------------------------------------------------------
-    def _sync_issues(self, data: OctopusData, now: datetime) -> None:
+    def repair_issues(self, data: OctopusData, now: datetime) -> list[RepairIssue]:
         """One repair issue per tariff in force (now or in the past) whose rates are not
-        published; deleted once they are (also after a reload, which forgets what was
-        missing: every tariff of the account not missing has its issue deleted)."""
-        hass = async_get_hass_or_none()
-        if hass is None:
-            return
+        published; gone once they are."""
         kinds: dict[str, str] = {}
         for meter in data.meters:
             for agreement in meter.point.agreements:
                 started = agreement.valid_from is None or agreement.valid_from <= now
                 if agreement.tariff_code in self._missing and started:
                     kinds.setdefault(agreement.tariff_code, meter.kind)
-                elif agreement.tariff_code not in self._missing:
-                    ir.async_delete_issue(hass, DOMAIN, f"{ISSUE_KEY}_{agreement.tariff_code}")
         names = {"import": "electricity import", "export": "electricity export", "gas": "gas"}
-        for tariff, kind in kinds.items():
-            ir.async_create_issue(
-                hass,
-                DOMAIN,
-                f"{ISSUE_KEY}_{tariff}",
-                is_fixable=False,
-                severity=ir.IssueSeverity.WARNING,
+        return [
+            RepairIssue(
+                key=f"{ISSUE_KEY}_{tariff}",
                 translation_key=ISSUE_KEY,
-                translation_placeholders={
+                placeholders={
                     "tariff": tariff,
                     "meter": names[kind],
                     "hours": str(int(TARIFF_RETRY.total_seconds() // 3600)),
                 },
             )
+            for tariff, kind in kinds.items()
+        ]
 
     def next_tick(self, data: OctopusData, now: datetime) -> datetime | None:
         """The next rate edge of any meter, or the next UK midnight."""
@@ -820,7 +812,6 @@ class OctopusSource(Source[OctopusData]):
         keep = now - timedelta(days=9)
         for store in (*self._unit_rates.values(), *self._standing.values()):
             store.prune(keep)
-        self._sync_issues(data, now)
 
     async def _series(
         self,
