@@ -1,0 +1,68 @@
+"""Entity ids, unique ids and what the registry holds stay as they were before issue 16.
+
+``tests/fixtures/registry_before.json`` was written by the code before the entity layer moved
+to Home Assistant's entity descriptions (see ``entity_registry_dump``): every source's
+entities must register exactly as they did then.
+"""
+
+from collections.abc import AsyncIterator
+import json
+import os
+from typing import Any
+
+from aiohttp.test_utils import TestClient, TestServer
+from freezegun.api import FrozenDateTimeFactory
+from homeassistant.config_entries import ConfigEntryState
+from homeassistant.core import HomeAssistant
+from homeassistant.util import dt as dt_util
+import pytest
+
+from sandbox import create_app
+
+from .entity_registry_dump import (
+    CASES,
+    REGISTRY_BEFORE,
+    WRITE_ENV,
+    dump,
+    entry_of,
+    every_entity_enabled,
+)
+
+type Sandbox = TestClient  # type: ignore[type-arg]
+
+
+@pytest.fixture
+async def sandbox(
+    socket_enabled: None,
+    freezer: FrozenDateTimeFactory,
+    monkeypatch: pytest.MonkeyPatch,
+    request: pytest.FixtureRequest,
+) -> AsyncIterator[Sandbox]:
+    """The sandbox on loopback at the case's start, following Home Assistant's clock."""
+    freezer.move_to(CASES[request.node.callspec.params["case"]][0])
+    app = create_app(clock=dt_util.utcnow)
+    async with TestClient(TestServer(app, host="127.0.0.1", access_log=None)) as client:
+        monkeypatch.setenv("ENERGY_HUB_SANDBOX_URL", str(client.make_url("")).rstrip("/"))
+        yield client
+
+
+@pytest.mark.parametrize("case", list(CASES))
+@pytest.mark.usefixtures("sandbox")
+async def test_registry_as_before(hass: HomeAssistant, case: str) -> None:
+    """The case's entities register with the ids, classes, units, names and attribute names
+    they had before."""
+    await hass.config.async_set_time_zone("Europe/London")
+    entry = entry_of(case)
+    entry.add_to_hass(hass)
+    with every_entity_enabled() as enabled_default:
+        assert await hass.config_entries.async_setup(entry.entry_id)
+        await hass.async_block_till_done(wait_background_tasks=True)
+    assert entry.state is ConfigEntryState.LOADED
+    registry = dump(hass, entry, enabled_default)
+    assert registry  # every case has entities
+
+    before: dict[str, Any] = json.loads(REGISTRY_BEFORE.read_text())
+    if os.environ.get(WRITE_ENV):
+        before[case] = registry
+        REGISTRY_BEFORE.write_text(json.dumps(dict(sorted(before.items())), indent=1) + "\n")
+    assert registry == before[case]
