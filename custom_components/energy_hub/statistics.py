@@ -38,7 +38,7 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers.recorder import get_instance
 
 from .const import DOMAIN, LOGGER
-from .sources.base import HistorySeries, Source, StatisticSpec
+from .sources.base import HistorySeries, Source, StatisticSpec, floor_hour
 
 HOUR = timedelta(hours=1)
 #: Always rewrite this much before the last stored hour: vendors correct recent data.
@@ -63,11 +63,6 @@ def statistic_id(spec: StatisticSpec) -> str:
     while "__" in key:
         key = key.replace("__", "_")
     return f"{DOMAIN}:{key.strip('_')}"
-
-
-def floor_hour(when: datetime) -> datetime:
-    """The start of the UTC hour containing ``when``."""
-    return when.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
 
 
 def _metadata(spec: StatisticSpec) -> StatisticMetaData:

@@ -36,7 +36,7 @@ Signs are Energy Hub's (the client's): power and current + discharging, - chargi
 
 from collections.abc import AsyncIterator, Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 import itertools
 import statistics
 from typing import Any, ClassVar, Final
@@ -75,6 +75,7 @@ from .base import (
     advanced_section,
     configured_base_url,
     days_selector,
+    floor_hour,
     resolve_base_url,
     secret_selector,
 )
@@ -118,11 +119,6 @@ MIN_SOC_SWING = 20.0
 #: The state of charge's type when the catalogue names none (Aretas' EV battery SoC).
 FALLBACK_SOC_TYPE = 514
 COUNTERS: Final = ("battery_charged_energy", "battery_discharged_energy")
-
-
-def floor_hour(when: datetime) -> datetime:
-    """The start of the UTC hour holding ``when``."""
-    return when.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
 
 
 def power_type(catalogue: SensorCatalogue, reported: Iterable[int]) -> int | None:

@@ -7,7 +7,7 @@ A source turns one vendor's API into devices and readings. Everything above ``so
 from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 import math
 import os
 from typing import Any, ClassVar
@@ -22,6 +22,11 @@ from yarl import URL
 from ..const import CONF_ADVANCED, CONF_BASE_URL
 
 SANDBOX_ENV: str = "ENERGY_HUB_SANDBOX_URL"
+
+
+def floor_hour(when: datetime) -> datetime:
+    """The start of the UTC hour holding ``when``."""
+    return when.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
 
 
 def resolve_base_url(source_key: str, default: str, configured: str | None = None) -> str:

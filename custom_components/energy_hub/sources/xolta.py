@@ -54,6 +54,7 @@ from .base import (
     advanced_section,
     configured_base_url,
     days_selector,
+    floor_hour,
     resolve_base_url,
     secret_selector,
 )
@@ -116,11 +117,6 @@ def floor_bucket(when: datetime) -> datetime:
     """The start of the 10-minute bucket (UTC) holding ``when``."""
     when = when.astimezone(UTC).replace(second=0, microsecond=0)
     return when - timedelta(minutes=when.minute % 10)
-
-
-def floor_hour(when: datetime) -> datetime:
-    """The start of the UTC hour holding ``when``."""
-    return when.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
 
 
 def xolta_urls(data: Mapping[str, Any]) -> tuple[str, str]:
