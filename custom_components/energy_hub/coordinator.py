@@ -27,7 +27,7 @@ BACKOFF_MAX = timedelta(minutes=30)
 SAVE_DELAY = 60.0
 STORE_VERSION = 1
 
-type EnergyHubConfigEntry = ConfigEntry[EnergyHubCoordinator]
+type EnergyHubConfigEntry = ConfigEntry[EnergyHubCoordinator[Any]]
 
 
 def device_identifier(entry: ConfigEntry[Any], key: str) -> tuple[str, str]:
@@ -56,13 +56,16 @@ def async_remove_issues(
             ir.async_delete_issue(hass, DOMAIN, issue_id)
 
 
-class EnergyHubCoordinator(DataUpdateCoordinator[Any]):
-    """Fetches through the entry's source and holds the readings entities show."""
+class EnergyHubCoordinator[DataT](DataUpdateCoordinator[DataT]):
+    """Fetches through the entry's source and holds the readings entities show.
+
+    ``DataT`` is the source's data type: what ``data`` holds and the source is given back.
+    """
 
     config_entry: EnergyHubConfigEntry
 
     def __init__(
-        self, hass: HomeAssistant, entry: EnergyHubConfigEntry, source: Source[Any]
+        self, hass: HomeAssistant, entry: EnergyHubConfigEntry, source: Source[DataT]
     ) -> None:
         """Schedule is decided by the source after each update."""
         super().__init__(
@@ -77,8 +80,6 @@ class EnergyHubCoordinator(DataUpdateCoordinator[Any]):
         self.source = source
         self.readings: dict[str, Reading] = {}
         self.devices: dict[str, DeviceSpec] = {}
-        #: Device registry id of each of the source's devices (registered parents first).
-        self.device_ids: dict[str, str] = {}
         self.failures = 0
         self.history_failures = 0
         self.history_written: dict[str, int] = {}
@@ -108,7 +109,7 @@ class EnergyHubCoordinator(DataUpdateCoordinator[Any]):
             self._store.async_delay_save(self._persisted, SAVE_DELAY)
 
     @override
-    async def _async_update_data(self) -> Any:
+    async def _async_update_data(self) -> DataT:
         now = dt_util.utcnow()
         try:
             data = await self.source.async_update(self.data, now)
@@ -170,7 +171,7 @@ class EnergyHubCoordinator(DataUpdateCoordinator[Any]):
         delay: timedelta = BACKOFF_START * 2 ** (self.failures - 1)
         return min(delay, BACKOFF_MAX)
 
-    def _compute(self, data: Any, now: datetime) -> None:
+    def _compute(self, data: DataT, now: datetime) -> None:
         """Readings and devices from held data, then the next tick."""
         devices = {device.key: device for device in self.source.devices(data)}
         if devices != self.devices:
@@ -180,7 +181,7 @@ class EnergyHubCoordinator(DataUpdateCoordinator[Any]):
         self._sync_issues(data, now)
         self._schedule_tick(data, now)
 
-    def _sync_issues(self, data: Any, now: datetime) -> None:
+    def _sync_issues(self, data: DataT, now: datetime) -> None:
         """Raise the repair issues the source reports; remove the entry's others."""
         prefix = issue_prefix(self.config_entry)
         wanted = {f"{prefix}{issue.key}": issue for issue in self.source.repair_issues(data, now)}
@@ -228,7 +229,6 @@ class EnergyHubCoordinator(DataUpdateCoordinator[Any]):
             if len(waiting) == len(pending):
                 break  # a loop of ``via``: those devices come with their entities
             pending = waiting
-        self.device_ids = ids
         if not self.devices:
             return  # nothing reported at all is a glitch, not every device gone
         known = {device_identifier(entry, key) for key in self.devices}
@@ -237,7 +237,7 @@ class EnergyHubCoordinator(DataUpdateCoordinator[Any]):
                 LOGGER.debug("%s: removing device %s (no longer reported)", self.name, device.name)
                 registry.async_remove_device(device.id)
 
-    def _schedule_tick(self, data: Any, now: datetime) -> None:
+    def _schedule_tick(self, data: DataT, now: datetime) -> None:
         if self._unsub_tick:
             self._unsub_tick()
             self._unsub_tick = None

@@ -1,9 +1,12 @@
-"""Base entity: device info and unique ids from the source's devices and readings."""
+"""Base entity: device info and unique ids from the source's devices and readings.
+
+Everything else an entity shows (name and icon by translation key, classes, unit, precision,
+category, enabled by default) comes from its entity description in the metric catalog.
+"""
 
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from homeassistant.const import Platform
 from homeassistant.core import callback
 from homeassistant.helpers.device_registry import DeviceInfo
 from homeassistant.helpers.entity import Entity
@@ -11,27 +14,32 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.update_coordinator import CoordinatorEntity
 
 from .coordinator import EnergyHubConfigEntry, EnergyHubCoordinator, device_identifier
-from .metrics import METRICS, UNRECORDED_ATTRIBUTES, Metric
+from .metrics import METRICS, UNRECORDED_ATTRIBUTES, EnergyHubEntityDescription
 from .sources.base import Reading
 
 
-class EnergyHubEntity(CoordinatorEntity[EnergyHubCoordinator]):
-    """An entity showing one reading of the entry's source."""
+class EnergyHubEntity(CoordinatorEntity[EnergyHubCoordinator[Any]]):
+    """An entity showing one reading of the entry's source (whatever its data type)."""
 
     _attr_has_entity_name = True
+    # The class's, not the description's: Home Assistant reads it once per entity class.
     _unrecorded_attributes = UNRECORDED_ATTRIBUTES
+    entity_description: EnergyHubEntityDescription
 
-    def __init__(self, coordinator: EnergyHubCoordinator, reading: Reading, metric: Metric) -> None:
-        """Name, icon, classes from the metric; device from the reading's device."""
+    def __init__(
+        self,
+        coordinator: EnergyHubCoordinator[Any],
+        reading: Reading,
+        description: EnergyHubEntityDescription,
+    ) -> None:
+        """The description says how the reading is shown; the reading names the device."""
         super().__init__(coordinator)
+        self.entity_description = description
         entry = coordinator.config_entry
         self._key = reading.key
         self._attr_unique_id = f"{entry.unique_id}:{reading.key}"
-        self._attr_translation_key = metric.translation_key
         if reading.variant:
             self._attr_translation_placeholders = {"variant": reading.label or reading.variant}
-        self._attr_entity_category = metric.entity_category
-        self._attr_entity_registry_enabled_default = metric.enabled_default
         # The coordinator registered the device (name, model, via...); the entity links to it.
         self._attr_device_info = DeviceInfo(identifiers={device_identifier(entry, reading.device)})
 
@@ -54,13 +62,14 @@ class EnergyHubEntity(CoordinatorEntity[EnergyHubCoordinator]):
 
 
 @callback
-def async_setup_platform(
+def async_setup_platform[DescriptionT: EnergyHubEntityDescription](
     entry: EnergyHubConfigEntry,
-    platform: Platform,
+    description_type: type[DescriptionT],
     async_add_entities: AddConfigEntryEntitiesCallback,
-    factory: Callable[[EnergyHubCoordinator, Reading, Metric], Entity],
+    factory: Callable[[EnergyHubCoordinator[Any], Reading, DescriptionT], Entity],
 ) -> None:
-    """Add an entity per reading of this platform, now and whenever new readings appear."""
+    """Add an entity per reading whose description is a ``description_type`` (the
+    platform's), now and whenever new readings appear."""
     coordinator = entry.runtime_data
     known: dict[str, str] = {}  # reading key -> device key
 
@@ -72,10 +81,10 @@ def async_setup_platform(
             del known[key]
         new: list[Entity] = []
         for key, reading in coordinator.readings.items():
-            metric = METRICS[reading.metric]
-            if metric.platform is platform and key not in known:
+            description = METRICS[reading.metric]
+            if isinstance(description, description_type) and key not in known:
                 known[key] = reading.device
-                new.append(factory(coordinator, reading, metric))
+                new.append(factory(coordinator, reading, description))
         if new:
             async_add_entities(new)
 

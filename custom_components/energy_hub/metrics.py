@@ -1,14 +1,19 @@
 """The metric catalog: every value Energy Hub can report, declared once.
 
-A source reports readings by metric key; the platforms build entities from this catalog and
-only for the metrics a source actually reports.
+Each metric is a Home Assistant entity description (sensor or binary sensor) whose key is the
+metric key. A source reports readings by metric key; the platforms build entities from this
+catalog and only for the metrics a source actually reports.
 """
 
-from dataclasses import dataclass, field
-from typing import Final
+from dataclasses import dataclass
+from typing import ClassVar, Final
 
-from homeassistant.components.binary_sensor.const import BinarySensorDeviceClass
-from homeassistant.components.sensor import SensorDeviceClass, SensorStateClass
+from homeassistant.components.binary_sensor import BinarySensorEntityDescription
+from homeassistant.components.sensor import (
+    SensorDeviceClass,
+    SensorEntityDescription,
+    SensorStateClass,
+)
 from homeassistant.const import (
     PERCENTAGE,
     EntityCategory,
@@ -17,32 +22,45 @@ from homeassistant.const import (
     UnitOfPower,
     UnitOfTemperature,
 )
+from homeassistant.helpers.entity import EntityDescription
 
 UNIT_CARBON_INTENSITY: Final = "gCO2/kWh"
 #: Wholesale and imbalance prices, as the GB market quotes them.
 UNIT_GBP_PER_MWH: Final = "GBP/MWh"
 
 
-@dataclass(frozen=True, kw_only=True, slots=True)
-class Metric:
-    """How a kind of value is shown: platform, classes, unit, precision, name, icon."""
+@dataclass(frozen=True, kw_only=True)
+class EnergyHubEntityDescription(EntityDescription):
+    """What Home Assistant's entity descriptions lack: the platform, unrecorded attributes.
 
-    key: str
-    platform: Platform = Platform.SENSOR
-    device_class: SensorDeviceClass | BinarySensorDeviceClass | None = None
-    state_class: SensorStateClass | None = None
-    unit: str | None = None
-    precision: int | None = None
-    entity_category: EntityCategory | None = None
-    enabled_default: bool = True
-    options: tuple[str, ...] | None = None
+    The key is the translation key: entity names and icons are keyed by it.
+    """
+
+    #: The platform whose entities this describes (each subclass names its own).
+    platform: ClassVar[Platform]
     #: Attributes too large or too volatile for the recorder (forecasts, rate tables).
-    unrecorded_attributes: frozenset[str] = field(default_factory=frozenset)
+    unrecorded_attributes: frozenset[str] = frozenset()
 
-    @property
-    def translation_key(self) -> str:
-        """Entity names and icons are keyed by the metric key."""
-        return self.key
+    def __post_init__(self) -> None:
+        """The translation key is the key (unless one is given)."""
+        if self.translation_key is None:
+            object.__setattr__(self, "translation_key", self.key)
+
+
+@dataclass(frozen=True, kw_only=True)
+class EnergyHubSensorEntityDescription(EnergyHubEntityDescription, SensorEntityDescription):
+    """A sensor Energy Hub can create: device class, state class, unit, precision, options."""
+
+    platform: ClassVar[Platform] = Platform.SENSOR
+
+
+@dataclass(frozen=True, kw_only=True)
+class EnergyHubBinarySensorEntityDescription(
+    EnergyHubEntityDescription, BinarySensorEntityDescription
+):
+    """An on/off reading Energy Hub can create."""
+
+    platform: ClassVar[Platform] = Platform.BINARY_SENSOR
 
 
 CARBON_INDEX_OPTIONS: Final = ("very_low", "low", "moderate", "high", "very_high")
@@ -96,58 +114,63 @@ INTERCONNECTORS: Final = (
 )
 
 
-def _share(key: str, *, enabled: bool = True) -> Metric:
-    return Metric(
+def _share(key: str, *, enabled: bool = True) -> EnergyHubSensorEntityDescription:
+    return EnergyHubSensorEntityDescription(
         key=key,
         state_class=SensorStateClass.MEASUREMENT,
-        unit=PERCENTAGE,
-        precision=1,
-        enabled_default=enabled,
+        native_unit_of_measurement=PERCENTAGE,
+        suggested_display_precision=1,
+        entity_registry_enabled_default=enabled,
     )
 
 
-def _power_mw(key: str, *, enabled: bool = True) -> Metric:
-    return Metric(
+def _power_mw(key: str, *, enabled: bool = True) -> EnergyHubSensorEntityDescription:
+    return EnergyHubSensorEntityDescription(
         key=key,
         device_class=SensorDeviceClass.POWER,
         state_class=SensorStateClass.MEASUREMENT,
-        unit=UnitOfPower.MEGA_WATT,
-        precision=0,
-        enabled_default=enabled,
+        native_unit_of_measurement=UnitOfPower.MEGA_WATT,
+        suggested_display_precision=0,
+        entity_registry_enabled_default=enabled,
     )
 
 
-def _price_per_mwh(key: str) -> Metric:
-    return Metric(
-        key=key, state_class=SensorStateClass.MEASUREMENT, unit=UNIT_GBP_PER_MWH, precision=2
+def _price_per_mwh(key: str) -> EnergyHubSensorEntityDescription:
+    return EnergyHubSensorEntityDescription(
+        key=key,
+        state_class=SensorStateClass.MEASUREMENT,
+        native_unit_of_measurement=UNIT_GBP_PER_MWH,
+        suggested_display_precision=2,
     )
 
 
-_METRICS: Final[tuple[Metric, ...]] = (
-    Metric(
+_METRICS: Final[tuple[EnergyHubEntityDescription, ...]] = (
+    EnergyHubSensorEntityDescription(
         key="carbon_intensity",
         state_class=SensorStateClass.MEASUREMENT,
-        unit=UNIT_CARBON_INTENSITY,
-        precision=0,
+        native_unit_of_measurement=UNIT_CARBON_INTENSITY,
+        suggested_display_precision=0,
         unrecorded_attributes=frozenset({"forecast"}),
     ),
-    Metric(
+    EnergyHubSensorEntityDescription(
         key="carbon_intensity_index",
         device_class=SensorDeviceClass.ENUM,
-        options=CARBON_INDEX_OPTIONS,
+        options=list(CARBON_INDEX_OPTIONS),
     ),
     *(_share(f"share_{fuel}", enabled=fuel not in MINOR_FUELS) for fuel in KNOWN_FUELS),
     _share("share_fuel", enabled=False),
     _share("renewable_share"),
     _share("fossil_share"),
-    Metric(key="greenest_window_start", device_class=SensorDeviceClass.TIMESTAMP),
-    Metric(
+    EnergyHubSensorEntityDescription(
+        key="greenest_window_start", device_class=SensorDeviceClass.TIMESTAMP
+    ),
+    EnergyHubSensorEntityDescription(
         key="greenest_window_intensity",
         state_class=SensorStateClass.MEASUREMENT,
-        unit=UNIT_CARBON_INTENSITY,
-        precision=0,
+        native_unit_of_measurement=UNIT_CARBON_INTENSITY,
+        suggested_display_precision=0,
     ),
-    Metric(key="greenest_window_active", platform=Platform.BINARY_SENSOR),
+    EnergyHubBinarySensorEntityDescription(key="greenest_window_active"),
     *(
         _power_mw(f"generation_{fuel}", enabled=fuel not in MINOR_GENERATION_FUELS)
         for fuel in GENERATION_FUELS
@@ -160,8 +183,10 @@ _METRICS: Final[tuple[Metric, ...]] = (
     _price_per_mwh("system_buy_price"),
     _price_per_mwh("system_sell_price"),
     _price_per_mwh("market_index_price"),
-    Metric(key="settlement_period", entity_category=EntityCategory.DIAGNOSTIC),
-    Metric(
+    EnergyHubSensorEntityDescription(
+        key="settlement_period", entity_category=EntityCategory.DIAGNOSTIC
+    ),
+    EnergyHubSensorEntityDescription(
         key="last_retrieved",
         device_class=SensorDeviceClass.TIMESTAMP,
         entity_category=EntityCategory.DIAGNOSTIC,
@@ -170,16 +195,18 @@ _METRICS: Final[tuple[Metric, ...]] = (
 
 
 # --- rates (tariff and Octopus sources) ------------------------------------------------------
-def _price(key: str) -> Metric:
+def _price(key: str) -> EnergyHubSensorEntityDescription:
     """A price per kWh (or per day); the unit comes with the reading (its currency)."""
-    return Metric(key=key, state_class=SensorStateClass.MEASUREMENT, precision=4)
+    return EnergyHubSensorEntityDescription(
+        key=key, state_class=SensorStateClass.MEASUREMENT, suggested_display_precision=4
+    )
 
 
-RATE_METRICS: Final[tuple[Metric, ...]] = (
-    Metric(
+RATE_METRICS: Final[tuple[EnergyHubEntityDescription, ...]] = (
+    EnergyHubSensorEntityDescription(
         key="rate_current",
         state_class=SensorStateClass.MEASUREMENT,
-        precision=4,
+        suggested_display_precision=4,
         unrecorded_attributes=frozenset({"rates_today", "rates_tomorrow"}),
     ),
     _price("rate_next"),
@@ -188,10 +215,12 @@ RATE_METRICS: Final[tuple[Metric, ...]] = (
     _price("rate_max_today"),
     _price("rate_average_today"),
     _price("standing_charge"),
-    Metric(key="rate_next_start", device_class=SensorDeviceClass.TIMESTAMP),
-    Metric(key="cheapest_rate_now", platform=Platform.BINARY_SENSOR),
-    Metric(key="tariff_code", entity_category=EntityCategory.DIAGNOSTIC),
-    Metric(
+    EnergyHubSensorEntityDescription(
+        key="rate_next_start", device_class=SensorDeviceClass.TIMESTAMP
+    ),
+    EnergyHubBinarySensorEntityDescription(key="cheapest_rate_now"),
+    EnergyHubSensorEntityDescription(key="tariff_code", entity_category=EntityCategory.DIAGNOSTIC),
+    EnergyHubSensorEntityDescription(
         key="latest_reading",
         device_class=SensorDeviceClass.TIMESTAMP,
         entity_category=EntityCategory.DIAGNOSTIC,
@@ -200,37 +229,37 @@ RATE_METRICS: Final[tuple[Metric, ...]] = (
 
 
 # --- batteries, PV and the house (XOLTA, Aretas) ----------------------------------------------
-def _power_w(key: str) -> Metric:
-    return Metric(
+def _power_w(key: str) -> EnergyHubSensorEntityDescription:
+    return EnergyHubSensorEntityDescription(
         key=key,
         device_class=SensorDeviceClass.POWER,
         state_class=SensorStateClass.MEASUREMENT,
-        unit=UnitOfPower.WATT,
-        precision=0,
+        native_unit_of_measurement=UnitOfPower.WATT,
+        suggested_display_precision=0,
     )
 
 
-def _energy_kwh(key: str) -> Metric:
+def _energy_kwh(key: str) -> EnergyHubSensorEntityDescription:
     """A counter: only ever grows (restored across restarts), for the Energy dashboard."""
-    return Metric(
+    return EnergyHubSensorEntityDescription(
         key=key,
         device_class=SensorDeviceClass.ENERGY,
         state_class=SensorStateClass.TOTAL_INCREASING,
-        unit=UnitOfEnergy.KILO_WATT_HOUR,
-        precision=2,
+        native_unit_of_measurement=UnitOfEnergy.KILO_WATT_HOUR,
+        suggested_display_precision=2,
     )
 
 
 #: A plant's or device's state (Hoymiles): reporting, not reporting, reporting a warning.
 DEVICE_STATUS_OPTIONS: Final = ("online", "offline", "warning")
 
-BATTERY_METRICS: Final[tuple[Metric, ...]] = (
-    Metric(
+BATTERY_METRICS: Final[tuple[EnergyHubEntityDescription, ...]] = (
+    EnergyHubSensorEntityDescription(
         key="battery_soc",
         device_class=SensorDeviceClass.BATTERY,
         state_class=SensorStateClass.MEASUREMENT,
-        unit=PERCENTAGE,
-        precision=0,
+        native_unit_of_measurement=PERCENTAGE,
+        suggested_display_precision=0,
     ),
     _power_w("battery_power"),  # + discharging, - charging
     _power_w("pv_power"),
@@ -241,39 +270,46 @@ BATTERY_METRICS: Final[tuple[Metric, ...]] = (
     _energy_kwh("pv_energy"),
     _energy_kwh("grid_import_energy"),
     _energy_kwh("grid_export_energy"),
-    Metric(
+    EnergyHubSensorEntityDescription(
         key="estimated_capacity",
         device_class=SensorDeviceClass.ENERGY_STORAGE,
         state_class=SensorStateClass.MEASUREMENT,
-        unit=UnitOfEnergy.KILO_WATT_HOUR,
-        precision=1,
+        native_unit_of_measurement=UnitOfEnergy.KILO_WATT_HOUR,
+        suggested_display_precision=1,
     ),
     _energy_kwh("pv_energy_today"),  # back to 0 at the plant's local midnight
-    Metric(
+    EnergyHubSensorEntityDescription(
         key="inverter_temperature",
         device_class=SensorDeviceClass.TEMPERATURE,
         state_class=SensorStateClass.MEASUREMENT,
-        unit=UnitOfTemperature.CELSIUS,
-        precision=1,
+        native_unit_of_measurement=UnitOfTemperature.CELSIUS,
+        suggested_display_precision=1,
         entity_category=EntityCategory.DIAGNOSTIC,
-        enabled_default=False,
+        entity_registry_enabled_default=False,
     ),
-    Metric(key="device_status", device_class=SensorDeviceClass.ENUM, options=DEVICE_STATUS_OPTIONS),
-    Metric(
+    EnergyHubSensorEntityDescription(
+        key="device_status",
+        device_class=SensorDeviceClass.ENUM,
+        options=list(DEVICE_STATUS_OPTIONS),
+    ),
+    EnergyHubSensorEntityDescription(
         key="last_report",
         device_class=SensorDeviceClass.TIMESTAMP,
         entity_category=EntityCategory.DIAGNOSTIC,
     ),
     #: A value of a type the vendor describes at run time: name (``variant``) and unit come
     #: with the reading.
-    Metric(key="device_reading", state_class=SensorStateClass.MEASUREMENT),
+    EnergyHubSensorEntityDescription(
+        key="device_reading", state_class=SensorStateClass.MEASUREMENT
+    ),
 )
 
-METRICS: Final[dict[str, Metric]] = {
-    metric.key: metric for metric in (*_METRICS, *RATE_METRICS, *BATTERY_METRICS)
+#: Every description by key (the metric key a source's readings name).
+METRICS: Final[dict[str, EnergyHubEntityDescription]] = {
+    description.key: description for description in (*_METRICS, *RATE_METRICS, *BATTERY_METRICS)
 }
 
 #: Attribute names kept out of the recorder, whichever entity carries them.
 UNRECORDED_ATTRIBUTES: Final[frozenset[str]] = frozenset().union(
-    *(metric.unrecorded_attributes for metric in METRICS.values())
+    *(description.unrecorded_attributes for description in METRICS.values())
 )
