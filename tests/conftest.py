@@ -1,6 +1,7 @@
 """Fixtures shared by the Energy Hub tests."""
 
-from collections.abc import Generator
+from collections.abc import AsyncIterator, Generator
+from datetime import UTC, datetime
 import json
 import logging
 from pathlib import Path
@@ -8,10 +9,20 @@ import re
 from typing import Any
 from unittest.mock import PropertyMock, patch
 
+from aiohttp import web
+from aiohttp.test_utils import TestClient, TestServer
 from aioresponses import aioresponses
+from freezegun.api import FrozenDateTimeFactory
+from homeassistant.config_entries import SOURCE_USER
+from homeassistant.core import HomeAssistant
+from homeassistant.util import dt as dt_util
 import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
+from pytest_homeassistant_custom_component.syrupy import HomeAssistantSnapshotExtension
+from syrupy.assertion import SnapshotAssertion
 
 from custom_components.energy_hub.const import DOMAIN
+from sandbox import create_app
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -84,10 +95,100 @@ def entity_registry_enabled_by_default() -> Generator[None]:
 
 
 @pytest.fixture
+def snapshot(snapshot: SnapshotAssertion) -> SnapshotAssertion:
+    """Syrupy with Home Assistant's serializer (registry ids, contexts and entry ids left out),
+    the files in tests/snapshots/. The harness's own fixture of this name is not used."""
+    return snapshot.use_extension(HomeAssistantSnapshotExtension)
+
+
+@pytest.fixture
 def mock_api() -> Generator[aioresponses]:
     """Vendor HTTP mocked with aioresponses; loopback (the sandbox) passes through."""
     with aioresponses(passthrough=["http://127.0.0.1"]) as mocked:
         yield mocked
+
+
+type Sandbox = TestClient[web.Request, web.Application]
+"""The in-process sandbox's test client (``/_admin/requests``, ``/_admin/faults/<vendor>``)."""
+
+
+@pytest.fixture
+def start() -> datetime:
+    """Frozen time when the sandbox starts; a test module overrides it (or parametrizes it)."""
+    return datetime(2026, 11, 23, 18, 17, tzinfo=UTC)
+
+
+@pytest.fixture
+async def sandbox(
+    socket_enabled: None,
+    freezer: FrozenDateTimeFactory,
+    monkeypatch: pytest.MonkeyPatch,
+    start: datetime,
+) -> AsyncIterator[Sandbox]:
+    """Every vendor emulated on a free loopback port, following Home Assistant's frozen clock.
+
+    ``ENERGY_HUB_SANDBOX_URL`` points every source at it; any other host stays refused.
+    """
+    freezer.move_to(start)
+    async with TestClient(
+        TestServer(create_app(clock=dt_util.utcnow), host="127.0.0.1", access_log=None)
+    ) as client:
+        monkeypatch.setenv("ENERGY_HUB_SANDBOX_URL", str(client.make_url("")).rstrip("/"))
+        yield client
+
+
+async def sandbox_requests(sandbox: Sandbox, vendor: str, *, reset: bool = False) -> dict[str, Any]:
+    """The sandbox's request counter of one vendor (``total``, ``paths``); ``reset`` zeroes it."""
+    counts: dict[str, Any] = (await (await sandbox.get("/_admin/requests")).json())[vendor]
+    if reset:
+        await sandbox.delete("/_admin/requests")
+    return counts
+
+
+async def setup_integration(
+    hass: HomeAssistant, config: MockConfigEntry, *, loaded: bool = True
+) -> MockConfigEntry:
+    """Add ``config`` and set it up, background tasks (first history runs) included.
+
+    ``loaded=False`` for an entry whose setup is expected to fail (its state tells how).
+    """
+    config.add_to_hass(hass)
+    result = await hass.config_entries.async_setup(config.entry_id)
+    await hass.async_block_till_done(wait_background_tasks=True)
+    if loaded:
+        assert result
+    return config
+
+
+@pytest.fixture
+def mock_config_entry() -> MockConfigEntry:
+    """The entry :func:`init_integration` sets up: a test module overrides it."""
+    raise NotImplementedError("this test module defines no mock_config_entry fixture")
+
+
+@pytest.fixture
+async def init_integration(
+    hass: HomeAssistant, mock_config_entry: MockConfigEntry
+) -> MockConfigEntry:
+    """``mock_config_entry`` set up and loaded."""
+    return await setup_integration(hass, mock_config_entry)
+
+
+async def advance(hass: HomeAssistant, freezer: FrozenDateTimeFactory, when: datetime) -> None:
+    """Move the frozen clock to ``when`` and run what is due (refreshes do real socket I/O)."""
+    freezer.move_to(when)
+    async_fire_time_changed(hass)
+    await hass.async_block_till_done(wait_background_tasks=True)
+
+
+async def start_flow(hass: HomeAssistant, source: str) -> str:
+    """A user flow past the menu, at ``source``'s first step: its flow id."""
+    result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"next_step_id": source}
+    )
+    assert result["step_id"] == source
+    return str(result["flow_id"])
 
 
 def url_re(base: str, path_pattern: str) -> re.Pattern[str]:
@@ -100,4 +201,15 @@ def request_count(mocked: aioresponses) -> int:
     return sum(len(calls) for calls in mocked.requests.values())
 
 
-__all__ = ["CI_URL", "DOMAIN", "load_json", "request_count", "url_re"]
+__all__ = [
+    "CI_URL",
+    "DOMAIN",
+    "Sandbox",
+    "advance",
+    "load_json",
+    "request_count",
+    "sandbox_requests",
+    "setup_integration",
+    "start_flow",
+    "url_re",
+]
