@@ -52,6 +52,17 @@ def _aretas(mac: int) -> dict[str, Any]:
     }
 
 
+def _tariff(name: str, currency: str) -> dict[str, Any]:
+    """A typed-in tariff: imported in pounds, or exported in another currency."""
+    direction = "import" if currency == "GBP" else "export"
+    return {
+        "title": name,
+        "unique_id": f"tariff_{name.lower().replace(' ', '_').replace('-', '_')}_{direction}",
+        "data": {"source": "tariff", "name": name, "direction": direction, "currency": currency},
+        "options": {"bands": FLUX if direction == "import" else "00:00-24:00 0.08"},
+    }
+
+
 #: case -> (the frozen time it is set up at, the entry as the flow creates it).
 CASES: dict[str, tuple[datetime, dict[str, Any]]] = {
     "carbon_intensity_national": (
@@ -96,26 +107,8 @@ CASES: dict[str, tuple[datetime, dict[str, Any]]] = {
             "options": {"backfill_days": 1, "gas_calorific_value": 39.5, "gas_meter_unit": "m3"},
         },
     ),
-    "tariff_import": (
-        datetime(2026, 1, 15, 15, 30, tzinfo=UTC),
-        {
-            "title": "Flux import",
-            "unique_id": "tariff_flux_import_import",
-            "data": {"source": "tariff", "name": "Flux import", "direction": "import"}
-            | {"currency": "GBP"},
-            "options": {"bands": FLUX},
-        },
-    ),
-    "tariff_export_eur": (
-        datetime(2026, 1, 15, 15, 30, tzinfo=UTC),
-        {
-            "title": "Feed-in",
-            "unique_id": "tariff_feed_in_export",
-            "data": {"source": "tariff", "name": "Feed-in", "direction": "export"}
-            | {"currency": "EUR"},
-            "options": {"bands": "00:00-24:00 0.08"},
-        },
-    ),
+    "tariff_import": (datetime(2026, 1, 15, 15, 30, tzinfo=UTC), _tariff("Flux import", "GBP")),
+    "tariff_export_eur": (datetime(2026, 1, 15, 15, 30, tzinfo=UTC), _tariff("Feed-in", "EUR")),
     "hoymiles": (
         datetime(2026, 6, 6, 13, 1, tzinfo=UTC),
         {

@@ -114,35 +114,14 @@ class EnergyHubCoordinator[DataT](DataUpdateCoordinator[DataT]):
         try:
             data = await self.source.async_update(self.data, now)
         except ApiAuthError as err:
-            if not self._has_credentials:
-                # Nothing to re-enter: a public API's 401/403 is a passing fault.
-                self.failures += 1
-                self.update_interval = self._backoff()
-                raise UpdateFailed(
-                    translation_domain=DOMAIN,
-                    translation_key="update_failed",
-                    translation_placeholders={"error": str(err)},
+            if self._has_credentials:
+                raise ConfigEntryAuthFailed(
+                    translation_domain=DOMAIN, translation_key="auth_failed"
                 ) from err
-            raise ConfigEntryAuthFailed(
-                translation_domain=DOMAIN, translation_key="auth_failed"
-            ) from err
-        except ApiRateLimitedError as err:
-            self.failures += 1
-            self.update_interval = self._backoff()
-            raise UpdateFailed(
-                translation_domain=DOMAIN,
-                translation_key="rate_limited",
-                translation_placeholders={"seconds": str(round(err.retry_after or 0))},
-                retry_after=err.retry_after,
-            ) from err
+            # Nothing to re-enter: a public API's 401/403 is a passing fault.
+            raise self._update_failed(err) from err
         except ApiError as err:
-            self.failures += 1
-            self.update_interval = self._backoff()
-            raise UpdateFailed(
-                translation_domain=DOMAIN,
-                translation_key="update_failed",
-                translation_placeholders={"error": str(err)},
-            ) from err
+            raise self._update_failed(err) from err
         self.failures = 0
         self.update_interval = max(self.source.next_update(data, now) - now, MIN_INTERVAL)
         self._compute(data, now)
@@ -161,6 +140,24 @@ class EnergyHubCoordinator[DataT](DataUpdateCoordinator[DataT]):
         super().async_update_listeners()
         if self._new_statistics and self.async_start_history():
             self._new_statistics = False
+
+    def _update_failed(self, err: ApiError) -> UpdateFailed:
+        """Count a failed update and back off; the error to raise says why (after a 429,
+        how long the vendor asked to wait)."""
+        self.failures += 1
+        self.update_interval = self._backoff()
+        if isinstance(err, ApiRateLimitedError):
+            return UpdateFailed(
+                translation_domain=DOMAIN,
+                translation_key="rate_limited",
+                translation_placeholders={"seconds": str(round(err.retry_after or 0))},
+                retry_after=err.retry_after,
+            )
+        return UpdateFailed(
+            translation_domain=DOMAIN,
+            translation_key="update_failed",
+            translation_placeholders={"error": str(err)},
+        )
 
     @property
     def _has_credentials(self) -> bool:

@@ -144,6 +144,15 @@ def _price_per_mwh(key: str) -> EnergyHubSensorEntityDescription:
     )
 
 
+def _timestamp(
+    key: str, category: EntityCategory | None = None
+) -> EnergyHubSensorEntityDescription:
+    """An instant (a window's start, when data last arrived)."""
+    return EnergyHubSensorEntityDescription(
+        key=key, device_class=SensorDeviceClass.TIMESTAMP, entity_category=category
+    )
+
+
 _METRICS: Final[tuple[EnergyHubEntityDescription, ...]] = (
     EnergyHubSensorEntityDescription(
         key="carbon_intensity",
@@ -161,9 +170,7 @@ _METRICS: Final[tuple[EnergyHubEntityDescription, ...]] = (
     _share("share_fuel", enabled=False),
     _share("renewable_share"),
     _share("fossil_share"),
-    EnergyHubSensorEntityDescription(
-        key="greenest_window_start", device_class=SensorDeviceClass.TIMESTAMP
-    ),
+    _timestamp("greenest_window_start"),
     EnergyHubSensorEntityDescription(
         key="greenest_window_intensity",
         state_class=SensorStateClass.MEASUREMENT,
@@ -186,11 +193,7 @@ _METRICS: Final[tuple[EnergyHubEntityDescription, ...]] = (
     EnergyHubSensorEntityDescription(
         key="settlement_period", entity_category=EntityCategory.DIAGNOSTIC
     ),
-    EnergyHubSensorEntityDescription(
-        key="last_retrieved",
-        device_class=SensorDeviceClass.TIMESTAMP,
-        entity_category=EntityCategory.DIAGNOSTIC,
-    ),
+    _timestamp("last_retrieved", EntityCategory.DIAGNOSTIC),
 )
 
 
@@ -215,16 +218,10 @@ RATE_METRICS: Final[tuple[EnergyHubEntityDescription, ...]] = (
     _price("rate_max_today"),
     _price("rate_average_today"),
     _price("standing_charge"),
-    EnergyHubSensorEntityDescription(
-        key="rate_next_start", device_class=SensorDeviceClass.TIMESTAMP
-    ),
+    _timestamp("rate_next_start"),
     EnergyHubBinarySensorEntityDescription(key="cheapest_rate_now"),
     EnergyHubSensorEntityDescription(key="tariff_code", entity_category=EntityCategory.DIAGNOSTIC),
-    EnergyHubSensorEntityDescription(
-        key="latest_reading",
-        device_class=SensorDeviceClass.TIMESTAMP,
-        entity_category=EntityCategory.DIAGNOSTIC,
-    ),
+    _timestamp("latest_reading", EntityCategory.DIAGNOSTIC),
 )
 
 
@@ -292,11 +289,7 @@ BATTERY_METRICS: Final[tuple[EnergyHubEntityDescription, ...]] = (
         device_class=SensorDeviceClass.ENUM,
         options=list(DEVICE_STATUS_OPTIONS),
     ),
-    EnergyHubSensorEntityDescription(
-        key="last_report",
-        device_class=SensorDeviceClass.TIMESTAMP,
-        entity_category=EntityCategory.DIAGNOSTIC,
-    ),
+    _timestamp("last_report", EntityCategory.DIAGNOSTIC),
     #: A value of a type the vendor describes at run time: name (``variant``) and unit come
     #: with the reading.
     EnergyHubSensorEntityDescription(
