@@ -5,19 +5,14 @@ to Home Assistant's entity descriptions (see ``entity_registry_dump``): every so
 entities must register exactly as they did then.
 """
 
-from collections.abc import AsyncIterator
+from datetime import datetime
 import json
 import os
 from typing import Any
 
-from aiohttp.test_utils import TestClient, TestServer
-from freezegun.api import FrozenDateTimeFactory
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant
-from homeassistant.util import dt as dt_util
 import pytest
-
-from sandbox import create_app
 
 from .entity_registry_dump import (
     CASES,
@@ -28,22 +23,11 @@ from .entity_registry_dump import (
     every_entity_enabled,
 )
 
-type Sandbox = TestClient  # type: ignore[type-arg]
-
 
 @pytest.fixture
-async def sandbox(
-    socket_enabled: None,
-    freezer: FrozenDateTimeFactory,
-    monkeypatch: pytest.MonkeyPatch,
-    request: pytest.FixtureRequest,
-) -> AsyncIterator[Sandbox]:
-    """The sandbox on loopback at the case's start, following Home Assistant's clock."""
-    freezer.move_to(CASES[request.node.callspec.params["case"]][0])
-    app = create_app(clock=dt_util.utcnow)
-    async with TestClient(TestServer(app, host="127.0.0.1", access_log=None)) as client:
-        monkeypatch.setenv("ENERGY_HUB_SANDBOX_URL", str(client.make_url("")).rstrip("/"))
-        yield client
+def start(case: str) -> datetime:
+    """The sandbox starts at the time the case's own tests start."""
+    return CASES[case][0]
 
 
 @pytest.mark.parametrize("case", list(CASES))
