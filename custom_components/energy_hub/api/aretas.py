@@ -28,7 +28,6 @@ from datetime import UTC, datetime, timedelta
 import itertools
 import json
 import logging
-import math
 from typing import Any
 from urllib.parse import urlencode
 
@@ -36,6 +35,7 @@ import aiohttp
 
 from .errors import ApiAuthError, ApiResponseError
 from .http import DEFAULT_TIMEOUT, JsonApiClient
+from .parse import number as _number, text as _text
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -77,22 +77,6 @@ _UNITS: Mapping[str, tuple[str, float]] = {
 # --- parsing helpers ---------------------------------------------------------------------------
 
 
-def _number(value: Any) -> float | None:
-    """A finite number, or None (nulls, booleans, junk strings); numeric strings are read."""
-    if value is None or isinstance(value, bool):
-        return None
-    if isinstance(value, int | float):
-        number = float(value)
-    elif isinstance(value, str):
-        try:
-            number = float(value.strip())
-        except ValueError:
-            return None
-    else:
-        return None
-    return number if math.isfinite(number) else None
-
-
 def _integer(value: Any) -> int | None:
     """An integer (MACs, type ids, ms timestamps) given as a number or a string."""
     if isinstance(value, bool):
@@ -104,10 +88,6 @@ def _integer(value: Any) -> int | None:
     if isinstance(value, str) and value.strip().lstrip("-").isdigit():
         return int(value.strip())
     return None
-
-
-def _text(value: Any) -> str | None:
-    return value.strip() if isinstance(value, str) and value.strip() else None
 
 
 def _ms_time(value: Any) -> datetime | None:

@@ -9,6 +9,7 @@ from typing import Any
 
 from .errors import ApiNotFoundError, ApiResponseError
 from .http import JsonApiClient
+from .parse import iso_time, rounded as _int_or_none
 
 DEFAULT_BASE_URL = "https://api.carbonintensity.org.uk"
 
@@ -48,29 +49,10 @@ def slot_start(when: datetime) -> datetime:
 
 
 def _parse_time(value: Any) -> datetime:
-    if not isinstance(value, str):
-        raise ApiResponseError(f"expected a time, got {value!r}")
-    text = value.strip().replace("Z", "+00:00")
-    try:
-        parsed = datetime.fromisoformat(text)
-    except ValueError as err:
-        raise ApiResponseError(f"bad time {value!r}") from err
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=UTC)
-    return parsed.astimezone(UTC)
-
-
-def _int_or_none(value: Any) -> int | None:
-    if isinstance(value, bool) or value is None:
-        return None
-    if isinstance(value, int | float):
-        return round(value)
-    if isinstance(value, str):
-        try:
-            return round(float(value))
-        except ValueError:
-            return None
-    return None
+    parsed = iso_time(value)
+    if parsed is None:
+        raise ApiResponseError(f"bad time {value!r}")
+    return parsed
 
 
 def _parse_mix(items: Any) -> dict[str, float]:

@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 
 from .errors import ApiResponseError
 from .http import JsonApiClient
+from .parse import iso_time as _parse_time, number as _number, rounded as _integer
 
 DEFAULT_BASE_URL: Final = "https://data.elexon.co.uk/bmrs/api/v1"
 
@@ -90,21 +91,6 @@ def format_datetime(when: datetime) -> str:
     return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def _parse_time(value: Any) -> datetime | None:
-    if not isinstance(value, str):
-        return None
-    text = value.strip()
-    if text.endswith(("Z", "z")):
-        text = text[:-1] + "+00:00"
-    try:
-        parsed = datetime.fromisoformat(text)
-    except ValueError:
-        return None
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=UTC)
-    return parsed.astimezone(UTC)
-
-
 def _parse_date(value: Any) -> date | None:
     if not isinstance(value, str):
         return None
@@ -112,24 +98,6 @@ def _parse_date(value: Any) -> date | None:
         return date.fromisoformat(value.strip()[:10])
     except ValueError:
         return None
-
-
-def _number(value: Any) -> float | None:
-    if isinstance(value, bool) or value is None:
-        return None
-    if isinstance(value, int | float):
-        return float(value)
-    if isinstance(value, str):
-        try:
-            return float(value)
-        except ValueError:
-            return None
-    return None
-
-
-def _integer(value: Any) -> int | None:
-    number = _number(value)
-    return round(number) if number is not None else None
 
 
 def _rows(body: Any) -> list[Mapping[str, Any]]:

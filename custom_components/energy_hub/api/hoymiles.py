@@ -76,6 +76,7 @@ from .errors import (
     ApiResponseError,
 )
 from .http import DEFAULT_TIMEOUT, JsonApiClient
+from .parse import number as parse_number, text_or_id
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -494,36 +495,15 @@ def sha256_hex(password: str) -> str:
 # --- parsing -----------------------------------------------------------------------------------
 
 
-def parse_number(value: Any) -> float | None:
-    """A finite number from a number or numeric string; None for null, "", "-", junk, bools."""
-    if value is None or isinstance(value, bool):
-        return None
-    if isinstance(value, int | float):
-        number = float(value)
-    elif isinstance(value, str):
-        text = value.strip()
-        if not text or text == "-":
-            return None
-        try:
-            number = float(text)
-        except ValueError:
-            return None
-    else:
-        return None
-    return number if math.isfinite(number) else None
-
-
 def _int(value: Any) -> int | None:
     number = parse_number(value)
     return int(number) if number is not None and number.is_integer() else None
 
 
 def _text(value: Any) -> str | None:
-    if isinstance(value, str) and value.strip() and value.strip() != "-":
-        return value.strip()
-    if isinstance(value, int) and not isinstance(value, bool):
-        return str(value)
-    return None
+    """A text or a whole number as text; the cloud's "-" placeholder is none."""
+    found = text_or_id(value)
+    return None if found == "-" else found
 
 
 def _flag(value: Any) -> bool | None:

@@ -18,6 +18,7 @@ import aiohttp
 
 from .errors import ApiAuthError, ApiConnectionError, ApiNotFoundError, ApiResponseError
 from .http import DEFAULT_TIMEOUT, JsonApiClient
+from .parse import iso_time, text_or_id
 
 DEFAULT_BASE_URL: Final = "https://api.octopus.energy"
 
@@ -259,18 +260,11 @@ def format_time(when: datetime) -> str:
 
 
 def _parse_time(value: Any) -> datetime:
-    if not isinstance(value, str):
-        raise ApiResponseError(f"expected a time, got {value!r}")
-    text = value.strip()
-    if text[-1:] in ("Z", "z"):
-        text = text[:-1] + "+00:00"
-    try:
-        parsed = datetime.fromisoformat(text)
-    except ValueError as err:
-        raise ApiResponseError(f"bad time {value!r}") from err
-    if parsed.tzinfo is None:  # the API's own default zone for naive times
-        raise ApiResponseError(f"time without an offset: {value!r}")
-    return parsed.astimezone(UTC)
+    # A time without an offset is refused: it would be in the API's own default zone.
+    parsed = iso_time(value, naive_is_utc=False)
+    if parsed is None:
+        raise ApiResponseError(f"bad time or no offset: {value!r}")
+    return parsed
 
 
 def _optional_time(value: Any) -> datetime | None:
@@ -295,11 +289,9 @@ def _text(value: Any) -> str | None:
 
 def _identifier(value: Any, what: str) -> str:
     """MPANs, MPRNs and serials: strings, though some payloads carry numbers."""
-    if isinstance(value, str) and value.strip():
-        return value.strip()
-    if isinstance(value, int) and not isinstance(value, bool):
-        return str(value)
-    raise ApiResponseError(f"missing {what}")
+    if (found := text_or_id(value)) is None:
+        raise ApiResponseError(f"missing {what}")
+    return found
 
 
 def _objects(value: Any) -> list[Mapping[str, Any]]:

@@ -46,7 +46,6 @@ from datetime import UTC, datetime, timedelta
 import hashlib
 import json
 import logging
-import math
 import re
 import secrets
 import time
@@ -58,6 +57,7 @@ from yarl import URL
 
 from .errors import ApiAuthError, ApiConnectionError, ApiResponseError
 from .http import DEFAULT_TIMEOUT, JsonApiClient
+from .parse import iso_time as _time, number as _number, text_or_id as _text
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -220,22 +220,6 @@ def format_time(when: datetime) -> str:
     return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def _number(value: Any) -> float | None:
-    """A finite number, or None (nulls, booleans, junk strings); numeric strings are read."""
-    if value is None or isinstance(value, bool):
-        return None
-    if isinstance(value, int | float):
-        number = float(value)
-    elif isinstance(value, str):
-        try:
-            number = float(value.strip())
-        except ValueError:
-            return None
-    else:
-        return None
-    return number if math.isfinite(number) else None
-
-
 def _kw_to_w(value: Any) -> float | None:
     number = _number(value)
     return None if number is None else round(number * 1000.0, 3)
@@ -244,29 +228,6 @@ def _kw_to_w(value: Any) -> float | None:
 def _pv_w(value: Any) -> float | None:
     power = _kw_to_w(value)
     return None if power is None else max(0.0, power)
-
-
-def _time(value: Any) -> datetime | None:
-    if not isinstance(value, str) or not value.strip():
-        return None
-    text = value.strip()
-    if text[-1] in "zZ":
-        text = text[:-1] + "+00:00"
-    try:
-        parsed = datetime.fromisoformat(text)
-    except ValueError:
-        return None
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=UTC)
-    return parsed.astimezone(UTC)
-
-
-def _text(value: Any) -> str | None:
-    if isinstance(value, str) and value.strip():
-        return value.strip()
-    if isinstance(value, int) and not isinstance(value, bool):
-        return str(value)
-    return None
 
 
 def _parse_status(record: Mapping[str, Any]) -> XoltaStatus:
