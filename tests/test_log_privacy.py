@@ -6,30 +6,24 @@ logging on; every vendor then fails for a while (HTTP 500) and recovers, so the 
 recovery lines are written too.
 """
 
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 import logging
-import re
 
-from aiohttp.test_utils import TestClient, TestServer
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant
-from homeassistant.util import dt as dt_util
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
 
 from custom_components.energy_hub.api.http import loggable_url
-from custom_components.energy_hub.const import DOMAIN
-from sandbox import create_app
 import sandbox.aretas as sb_aretas
 import sandbox.hoymiles as sb_hoymiles
 import sandbox.octopus as sb_octopus
 
-type Sandbox = TestClient  # type: ignore[type-arg]
+from .conftest import Sandbox, setup_integration
+from .entries import aretas_entry, hoymiles_entry, octopus_entry
 
 RECORDER = "homeassistant.components.recorder"
-STATISTIC_ID = re.compile(r"energy_hub:[a-z0-9_]+")
 START = datetime(2026, 6, 10, 11, 5, tzinfo=UTC)
 IDENTIFIERS = {
     "Octopus account number": sb_octopus.ACCOUNT_NUMBER,
@@ -48,58 +42,9 @@ IDENTIFIERS = {
 }
 
 
-@pytest.fixture
-async def vendors(
-    socket_enabled: None, freezer: FrozenDateTimeFactory, monkeypatch: pytest.MonkeyPatch
-) -> AsyncIterator[Sandbox]:
-    """The sandbox on loopback, following Home Assistant's clock."""
-    freezer.move_to(START)
-    async with TestClient(
-        TestServer(create_app(clock=dt_util.utcnow), host="127.0.0.1", access_log=None)
-    ) as client:
-        monkeypatch.setenv("ENERGY_HUB_SANDBOX_URL", str(client.make_url("")).rstrip("/"))
-        yield client
-
-
 def _entries() -> list[MockConfigEntry]:
     """The three accounts as their flows create them (titles included)."""
-    return [
-        MockConfigEntry(
-            domain=DOMAIN,
-            title=sb_octopus.ACCOUNT_NUMBER,
-            unique_id=f"octopus_{sb_octopus.ACCOUNT_NUMBER.lower()}",
-            data={
-                "source": "octopus",
-                "api_key": sb_octopus.API_KEY,
-                "account_number": sb_octopus.ACCOUNT_NUMBER,
-            },
-            options={"backfill_days": 1, "gas_calorific_value": 39.5, "gas_meter_unit": "m3"},
-        ),
-        MockConfigEntry(
-            domain=DOMAIN,
-            title=f"Hoymiles {sb_hoymiles.DEMO_USER}",
-            unique_id=f"hoymiles_{sb_hoymiles.DEMO_USER}",
-            data={
-                "source": "hoymiles",
-                "username": sb_hoymiles.DEMO_USER,
-                "password": sb_hoymiles.PASSWORD,
-            },
-            options={"plants": ["1001"], "scan_interval": 5, "history_days": 1},
-        ),
-        MockConfigEntry(
-            domain=DOMAIN,
-            title=sb_aretas.DEVICES[sb_aretas.BESS_MAC],
-            unique_id=f"aretas_{sb_aretas.BESS_MAC}",
-            data={
-                "source": "aretas",
-                "username": sb_aretas.USERNAME,
-                "password": sb_aretas.PASSWORD,
-                "mac": sb_aretas.BESS_MAC,
-                "name": sb_aretas.DEVICES[sb_aretas.BESS_MAC],
-            },
-            options={"history_days": 1},
-        ),
-    ]
+    return [octopus_entry(days=1), hoymiles_entry(["1001"]), aretas_entry(max_gap=None)]
 
 
 async def _advance(hass: HomeAssistant, freezer: FrozenDateTimeFactory, step: timedelta) -> None:
@@ -110,7 +55,7 @@ async def _advance(hass: HomeAssistant, freezer: FrozenDateTimeFactory, step: ti
 
 async def test_no_identifier_in_any_log_line(
     hass: HomeAssistant,
-    vendors: Sandbox,
+    sandbox: Sandbox,
     freezer: FrozenDateTimeFactory,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
@@ -119,21 +64,19 @@ async def test_no_identifier_in_any_log_line(
     caplog.set_level(logging.DEBUG)
     entries = _entries()
     for entry in entries:
-        entry.add_to_hass(hass)
-        assert await hass.config_entries.async_setup(entry.entry_id)
-        await hass.async_block_till_done(wait_background_tasks=True)
+        await setup_integration(hass, entry)
         assert entry.state is ConfigEntryState.LOADED, entry.domain
     await _advance(hass, freezer, timedelta(minutes=10))
 
     for vendor in ("octopus", "hoymiles", "aretas"):
-        await vendors.put(f"/_admin/faults/{vendor}", json={"fault": "http_500"})
+        await sandbox.put(f"/_admin/faults/{vendor}", json={"fault": "http_500"})
     failed_before = len(caplog.records)
     # Octopus asks for new rates and readings in the afternoon; the batteries and the plants
     # every few minutes: every entry's update fails at least once.
     await _advance(hass, freezer, timedelta(hours=5))
     for _ in range(6):
         await _advance(hass, freezer, timedelta(minutes=10))
-    await vendors.delete("/_admin/faults")
+    await sandbox.delete("/_admin/faults")
     for _ in range(12):  # and two hours to recover
         await _advance(hass, freezer, timedelta(minutes=10))
 
@@ -144,10 +87,10 @@ async def test_no_identifier_in_any_log_line(
     messages = [record.getMessage() for record in records]
     tracebacks = [logging.Formatter().formatException(r.exc_info) for r in records if r.exc_info]
     text = "\n".join([*messages, *tracebacks])
-    # Known limitation: statistic ids (energy_hub:octopus_<MPAN>_import_energy) carry the
-    # meter's or device's number, and Home Assistant's recorder logs them at DEBUG itself;
-    # they are stored ids that cannot change without a migration. Only they may carry one.
-    text = STATISTIC_ID.sub("<statistic>", text)
+    # Statistic ids (energy_hub:octopus_<MPAN>_import_energy) carry the meter's or device's
+    # number; Energy Hub logs them with the number replaced (the recorder's own DEBUG lines,
+    # left out above, still show them).
+    assert any("Statistics energy_hub:octopus_*_import_energy" in m for m in messages)
     leaks = {name for name, value in IDENTIFIERS.items() if value.lower() in text.lower()}
     assert not leaks, [
         line

@@ -21,6 +21,7 @@ import asyncio
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+import re
 from typing import Any
 
 from homeassistant.components.recorder.models import (
@@ -41,6 +42,8 @@ from .const import DOMAIN, LOGGER
 from .sources.base import HistorySeries, Source, StatisticSpec, floor_hour
 
 HOUR = timedelta(hours=1)
+#: A run of digits long enough to be a meter, device or plant number.
+_NUMBER = re.compile(r"\d{4,}")
 #: Always rewrite this much before the last stored hour: vendors correct recent data.
 REWRITE = timedelta(days=7)
 #: Rows per recorder job.
@@ -63,6 +66,12 @@ def statistic_id(spec: StatisticSpec) -> str:
     while "__" in key:
         key = key.replace("__", "_")
     return f"{DOMAIN}:{key.strip('_')}"
+
+
+def loggable_statistic_id(stat_id: str) -> str:
+    """A statistic id for the log: the meter or device number it carries (an MPAN, a MAC)
+    replaced by ``*``."""
+    return _NUMBER.sub("*", stat_id)
 
 
 def _metadata(spec: StatisticSpec) -> StatisticMetaData:
@@ -147,7 +156,11 @@ async def async_write_series(hass: HomeAssistant, series: HistorySeries) -> int:
     for chunk in _chunks(rows):
         async_add_external_statistics(hass, metadata, chunk)
     LOGGER.debug(
-        "Statistics %s: %d hours from %s to %s", stat_id, len(rows), hours[0][0], hours[-1][0]
+        "Statistics %s: %d hours from %s to %s",
+        loggable_statistic_id(stat_id),
+        len(rows),
+        hours[0][0],
+        hours[-1][0],
     )
     return len(rows)
 
