@@ -43,7 +43,6 @@ from typing import Any, ClassVar, Final
 
 import aiohttp
 from homeassistant.const import CONF_PASSWORD, CONF_USERNAME
-from homeassistant.core import HomeAssistant
 from homeassistant.helpers import selector
 from homeassistant.util import dt as dt_util
 import voluptuous as vol
@@ -51,7 +50,6 @@ import voluptuous as vol
 from ..api.aretas import (
     BYRANGE_WINDOW,
     DEFAULT_BASE_URL,
-    AretasAccount,
     AretasClient,
     AretasDevice,
     AretasReading,
@@ -60,33 +58,33 @@ from ..api.aretas import (
     integrate_power,
     join_power,
 )
-from ..api.errors import ApiAuthError, ApiError
-from ..const import CONF_SOURCE
 from .base import (
     DeviceSpec,
     EntrySpec,
     FlowError,
-    FormSpec,
     HistorySeries,
     Reading,
-    Source,
     StatisticSpec,
-    advanced_data,
     advanced_section,
     configured_base_url,
-    days_selector,
     floor_hour,
     resolve_base_url,
     secret_selector,
+    username_selector,
+)
+from .battery import (
+    CONF_HISTORY_DAYS,
+    DEFAULT_HISTORY_DAYS,
+    HOUR,
+    BatterySource,
+    counters_from,
+    whole_option,
 )
 
 KEY = "aretas"
 DEVICE_STEP = "aretas_device"
 CONF_MAC = "mac"
 CONF_NAME = "name"
-CONF_HISTORY_DAYS = "history_days"
-DEFAULT_HISTORY_DAYS = 7
-MAX_HISTORY_DAYS = 90
 #: Longest gap between two power samples that is bridged (minutes).
 CONF_MAX_GAP = "max_gap_minutes"
 DEFAULT_MAX_GAP_MINUTES = 60
@@ -97,7 +95,6 @@ POLL = timedelta(minutes=1)
 DAILY = timedelta(days=1)
 #: After a long downtime, integrate at most this far back.
 MAX_CATCH_UP = timedelta(days=2)
-HOUR = timedelta(hours=1)
 HISTORY_DELAY = timedelta(minutes=10)
 #: Each history run computes this much before the last complete hour again from a fresh read.
 REREAD = timedelta(days=1)
@@ -340,23 +337,11 @@ def _client(session: aiohttp.ClientSession, data: Mapping[str, Any]) -> AretasCl
     )
 
 
-async def _account(client: AretasClient) -> AretasAccount:
-    try:
-        account = await client.location_view()
-    except ApiAuthError as err:
-        raise FlowError("invalid_credentials") from err
-    except ApiError as err:
-        raise FlowError("cannot_connect") from err
-    if not account.devices:
-        raise FlowError("no_devices")
-    return account
-
-
 def _device_name(device: AretasDevice) -> str:
     return device.description or f"Device {device.mac}"
 
 
-class AretasSource(Source[AretasData]):
+class AretasSource(BatterySource[AretasData, AretasClient]):
     """One Aretas device (the battery): a sensor per reported type, counters, capacity."""
 
     key: ClassVar[str] = KEY
@@ -365,21 +350,20 @@ class AretasSource(Source[AretasData]):
         CONF_HISTORY_DAYS: DEFAULT_HISTORY_DAYS,
         CONF_MAX_GAP: DEFAULT_MAX_GAP_MINUTES,
     }
+    counter_keys: ClassVar[tuple[str, ...]] = COUNTERS
+    choice_step: ClassVar[str] = DEVICE_STEP
+    choice_field: ClassVar[str] = CONF_MAC
+    choices_key: ClassVar[str] = "devices"
+    none_found: ClassVar[str] = "no_devices"
+    not_found: ClassVar[str] = "device_not_found"
+    confirm_single: ClassVar[bool] = True
+    history_delay: ClassVar[timedelta] = HISTORY_DELAY
 
-    def __init__(
-        self,
-        session: aiohttp.ClientSession,
-        data: Mapping[str, Any],
-        options: Mapping[str, Any],
-    ) -> None:
-        """Client and the counters (zero until restored)."""
-        super().__init__(session, data, options)
-        self.client = _client(session, data)
-        self.mac = int(data[CONF_MAC])
-        self.name = str(data.get(CONF_NAME) or self.mac)
-        self.history_horizon = timedelta(days=int(self.options[CONF_HISTORY_DAYS]))
+    def setup(self) -> None:
+        """The device, the longest gap bridged; no sample held until restored."""
+        self.mac = int(self.data[CONF_MAC])
+        self.name = str(self.data.get(CONF_NAME) or self.mac)
         self.max_gap = timedelta(minutes=int(self.options[CONF_MAX_GAP]))
-        self.counters: dict[str, float] = dict.fromkeys(COUNTERS, 0.0)
         #: The last power sample integrated (time, W).
         self.last_point: tuple[datetime, float | None] | None = None
         #: Stretches between two power samples further apart than ``max_gap``: not counted.
@@ -397,70 +381,58 @@ class AretasSource(Source[AretasData]):
 
     # --- config flow -------------------------------------------------------------------
     @classmethod
-    def flow_form(cls, step_id: str, user_input: Mapping[str, Any] | None) -> FormSpec:
-        """Username and password; then the device."""
-        if step_id == DEVICE_STEP:
-            return FormSpec(
-                step_id=step_id,
-                schema=vol.Schema({vol.Required(CONF_MAC): selector.TextSelector()}),
-            )
-        return FormSpec(
-            step_id=step_id,
-            schema=vol.Schema(
-                {
-                    vol.Required(CONF_USERNAME): selector.TextSelector(
-                        selector.TextSelectorConfig(autocomplete="username")
-                    ),
-                    vol.Required(CONF_PASSWORD): secret_selector(),
-                    **advanced_section(),
-                }
-            ),
+    def build_client(cls, session: aiohttp.ClientSession, data: Mapping[str, Any]) -> AretasClient:
+        """Aretas' client for the account."""
+        return _client(session, data)
+
+    @classmethod
+    async def list_batteries(cls, client: AretasClient) -> dict[str, str]:
+        """The account's devices by MAC."""
+        account = await client.location_view()
+        return {str(device.mac): _device_name(device) for device in account.devices}
+
+    @classmethod
+    def choice_labels(cls, batteries: Mapping[str, str]) -> dict[str, str]:
+        """Each device by name and MAC."""
+        return {mac: f"{name} ({mac})" for mac, name in batteries.items()}
+
+    @classmethod
+    def login_schema(cls) -> vol.Schema:
+        """Username and password."""
+        return vol.Schema(
+            {
+                vol.Required(CONF_USERNAME): username_selector(email=False),
+                vol.Required(CONF_PASSWORD): secret_selector(),
+                **advanced_section(),
+            }
         )
 
     @classmethod
-    async def async_flow_submit(
-        cls,
-        hass: HomeAssistant,
-        session: aiohttp.ClientSession,
-        step_id: str,
-        user_input: dict[str, Any],
-        state: dict[str, Any],
-    ) -> EntrySpec | FormSpec:
-        """Log in and list the devices; then the chosen device."""
-        if step_id == DEVICE_STEP:
-            devices: dict[str, str] = state["devices"]
-            mac = str(user_input.get(CONF_MAC, "")).strip()
-            if mac not in devices:
-                raise FlowError("device_not_found", CONF_MAC)
-            return EntrySpec(
-                title=devices[mac],
-                unique_id=f"{KEY}_{mac}",
-                data={**state["data"], CONF_MAC: int(mac), CONF_NAME: devices[mac]},
-            )
-        data: dict[str, Any] = {
-            CONF_SOURCE: KEY,
-            CONF_USERNAME: str(user_input.get(CONF_USERNAME, "")).strip(),
-            CONF_PASSWORD: str(user_input.get(CONF_PASSWORD, "")),
-        }
-        data |= advanced_data(user_input)
-        account = await _account(_client(session, data))
-        state["data"] = data
-        state["devices"] = {str(d.mac): _device_name(d) for d in account.devices}
-        return FormSpec(
-            step_id=DEVICE_STEP,
-            schema=vol.Schema(
-                {
-                    vol.Required(CONF_MAC): selector.SelectSelector(
-                        selector.SelectSelectorConfig(
-                            options=[
-                                selector.SelectOptionDict(value=mac, label=f"{name} ({mac})")
-                                for mac, name in state["devices"].items()
-                            ]
-                        )
-                    )
-                }
-            ),
+    def credentials(cls, user_input: Mapping[str, Any]) -> dict[str, Any]:
+        """The password as typed."""
+        return {CONF_PASSWORD: str(user_input.get(CONF_PASSWORD, ""))}
+
+    @classmethod
+    def credential_updates(cls, user_input: Mapping[str, Any]) -> dict[str, Any]:
+        """A new password (not empty)."""
+        password = str(user_input.get(CONF_PASSWORD) or "")
+        if not password:
+            raise FlowError("invalid_credentials", CONF_PASSWORD)
+        return {CONF_PASSWORD: password}
+
+    @classmethod
+    def entry(cls, data: dict[str, Any], battery: str, name: str) -> EntrySpec:
+        """The device's entry."""
+        return EntrySpec(
+            title=name,
+            unique_id=f"{KEY}_{battery}",
+            data={**data, CONF_MAC: int(battery), CONF_NAME: name},
         )
+
+    @classmethod
+    def battery_of(cls, data: Mapping[str, Any]) -> str:
+        """The entry's device."""
+        return str(int(data[CONF_MAC]))
 
     @classmethod
     def credentials_schema(cls) -> vol.Schema:
@@ -468,55 +440,36 @@ class AretasSource(Source[AretasData]):
         return vol.Schema({vol.Optional(CONF_PASSWORD): secret_selector()})
 
     @classmethod
-    async def async_credentials_submit(
-        cls,
-        hass: HomeAssistant,
-        session: aiohttp.ClientSession,
-        data: Mapping[str, Any],
-        user_input: dict[str, Any],
-    ) -> tuple[str, dict[str, Any]]:
-        """The new password must open an account holding the same device."""
-        password = str(user_input.get(CONF_PASSWORD) or "")
-        if not password:
-            raise FlowError("invalid_credentials", CONF_PASSWORD)
-        account = await _account(_client(session, {**data, CONF_PASSWORD: password}))
-        mac = int(data[CONF_MAC])
-        found = mac if account.device(mac) else account.devices[0].mac
-        return f"{KEY}_{found}", {CONF_PASSWORD: password}
-
-    @classmethod
     def options_schema(cls) -> vol.Schema:
         """How many days of history the first import goes back; the longest gap bridged."""
-        return vol.Schema(
-            {
-                vol.Required(CONF_HISTORY_DAYS): days_selector(MAX_HISTORY_DAYS),
-                vol.Required(CONF_MAX_GAP): selector.NumberSelector(
-                    selector.NumberSelectorConfig(
-                        min=MIN_MAX_GAP_MINUTES,
-                        max=MAX_MAX_GAP_MINUTES,
-                        step=1,
-                        unit_of_measurement="min",
-                        mode=selector.NumberSelectorMode.BOX,
-                    )
-                ),
-            }
+        return (
+            super()
+            .options_schema()
+            .extend(
+                {
+                    vol.Required(CONF_MAX_GAP): selector.NumberSelector(
+                        selector.NumberSelectorConfig(
+                            min=MIN_MAX_GAP_MINUTES,
+                            max=MAX_MAX_GAP_MINUTES,
+                            step=1,
+                            unit_of_measurement="min",
+                            mode=selector.NumberSelectorMode.BOX,
+                        )
+                    ),
+                }
+            )
         )
 
     @classmethod
     def validate_options(cls, user_input: dict[str, Any]) -> dict[str, Any]:
         """Whole days, 1 to 90; whole minutes, 5 to 240."""
-
-        def whole(key: str, default: int, low: int, high: int) -> int:
-            try:
-                value = int(float(user_input.get(key, default)))
-            except OverflowError, TypeError, ValueError:
-                raise FlowError("not_a_number", key) from None
-            return max(low, min(high, value))
-
-        return {
-            CONF_HISTORY_DAYS: whole(CONF_HISTORY_DAYS, DEFAULT_HISTORY_DAYS, 1, MAX_HISTORY_DAYS),
-            CONF_MAX_GAP: whole(
-                CONF_MAX_GAP, DEFAULT_MAX_GAP_MINUTES, MIN_MAX_GAP_MINUTES, MAX_MAX_GAP_MINUTES
+        return super().validate_options(user_input) | {
+            CONF_MAX_GAP: whole_option(
+                user_input,
+                CONF_MAX_GAP,
+                DEFAULT_MAX_GAP_MINUTES,
+                MIN_MAX_GAP_MINUTES,
+                MAX_MAX_GAP_MINUTES,
             ),
         }
 
@@ -535,8 +488,7 @@ class AretasSource(Source[AretasData]):
     def restore(self, stored: Mapping[str, Any]) -> None:
         """Take the counters back and continue integrating from the last sample."""
         try:
-            counters = stored.get("counters") or {}
-            self.counters = {k: max(0.0, float(counters.get(k) or 0.0)) for k in COUNTERS}
+            self.counters = counters_from(stored.get("counters") or {}, COUNTERS)
             if point := stored.get("last_point"):
                 value = point[1]
                 self.last_point = (
@@ -558,11 +510,6 @@ class AretasSource(Source[AretasData]):
             self.uncovered = []
 
     # --- runtime -----------------------------------------------------------------------
-    @property
-    def request_count(self) -> int:
-        """Requests made by this source's client."""
-        return self.client.request_count
-
     async def async_update(self, previous: AretasData | None, now: datetime) -> AretasData:
         """New samples from the last held (the latest values on a fresh start)."""
         data = previous or AretasData(catalogue=SensorCatalogue(), device=None)
@@ -721,15 +668,7 @@ class AretasSource(Source[AretasData]):
             "uncovered_minutes_today": self.uncovered_minutes(midnight, now),
             "integrated_until": point[0] if point else None,
         }
-        out += [
-            Reading(
-                metric=key,
-                device=device,
-                value=round(self.counters[key], 6) if powered else None,
-                attributes=attributes,
-            )
-            for key in COUNTERS
-        ]
+        out += self.counter_readings(device, attributes, available=powered)
         estimate = self.capacity.estimate_kwh
         out.append(
             Reading(
@@ -746,16 +685,11 @@ class AretasSource(Source[AretasData]):
         """Energy charged and discharged: ``energy_hub:aretas_<mac>_<counter>``."""
         if power_plan(data.catalogue, data.types) is None:
             return []
-        names = {"battery_charged_energy": "charged", "battery_discharged_energy": "discharged"}
-        return [
-            StatisticSpec(
-                key=f"{KEY}_{self.mac}_{key}",
-                name=f"Aretas {self.name} energy {names[key]}",
-                unit="kWh",
-                unit_class="energy",
-            )
-            for key in COUNTERS
-        ]
+        names = {
+            "battery_charged_energy": f"Aretas {self.name} energy charged",
+            "battery_discharged_energy": f"Aretas {self.name} energy discharged",
+        }
+        return self.counter_statistics(str(self.mac), names)
 
     async def async_history(
         self, data: AretasData, since: datetime, now: datetime
@@ -799,10 +733,6 @@ class AretasSource(Source[AretasData]):
                     for h, v in held.items()
                 },
             )
-
-    def next_history(self, now: datetime) -> datetime | None:
-        """Once an hour, shortly after it ends."""
-        return floor_hour(now) + HOUR + HISTORY_DELAY
 
     def diagnostics(self, data: AretasData | None) -> dict[str, Any]:
         """Types seen, counters and the capacity runs."""

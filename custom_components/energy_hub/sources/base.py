@@ -131,6 +131,17 @@ def secret_selector() -> selector.TextSelector:
     )
 
 
+def username_selector(*, email: bool) -> selector.TextSelector:
+    """An account's user name, an e-mail address where ``email``."""
+    if email:
+        return selector.TextSelector(
+            selector.TextSelectorConfig(
+                type=selector.TextSelectorType.EMAIL, autocomplete="username"
+            )
+        )
+    return selector.TextSelector(selector.TextSelectorConfig(autocomplete="username"))
+
+
 def days_selector(maximum: int) -> selector.NumberSelector:
     """A whole number of days, 1 to ``maximum`` (history and backfill horizons)."""
     return selector.NumberSelector(

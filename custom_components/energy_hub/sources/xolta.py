@@ -25,48 +25,39 @@ from typing import Any, ClassVar, Final
 
 import aiohttp
 from homeassistant.const import CONF_PASSWORD, CONF_USERNAME
-from homeassistant.core import HomeAssistant
-from homeassistant.helpers import selector
 from homeassistant.util import dt as dt_util
 import voluptuous as vol
 
-from ..api.errors import ApiAuthError, ApiError
 from ..api.xolta import (
     DEFAULT_AUTHORITY_URL,
     DEFAULT_BASE_URL,
     TENANT_ID,
     XoltaClient,
     XoltaInterval,
-    XoltaSite,
     XoltaStatus,
 )
-from ..const import CONF_ADVANCED, CONF_SOURCE
+from ..const import CONF_ADVANCED
 from .base import (
     DeviceSpec,
     EntrySpec,
     FlowError,
-    FormSpec,
     HistorySeries,
     Reading,
-    Source,
     StatisticSpec,
-    advanced_data,
     advanced_section,
     configured_base_url,
-    days_selector,
     floor_hour,
     resolve_base_url,
     secret_selector,
+    username_selector,
 )
+from .battery import HOUR, BatterySource, counters_from
 
 KEY = "xolta"
 SITE_STEP = "xolta_site"
 CONF_REFRESH_TOKEN = "refresh_token"  # noqa: S105 (a field name)
 CONF_SITE_ID = "site_id"
 CONF_SITE_NAME = "site_name"
-CONF_HISTORY_DAYS = "history_days"
-DEFAULT_HISTORY_DAYS = 7
-MAX_HISTORY_DAYS = 90
 
 STATUS_INTERVAL = timedelta(minutes=1)
 BUCKET = timedelta(minutes=10)
@@ -79,7 +70,6 @@ MAX_CATCH_UP = timedelta(days=31)
 HISTORY_DELAY = timedelta(minutes=5)
 #: An hour with minutes missing is asked for again while it is younger than this.
 REFETCH_INCOMPLETE = timedelta(days=1)
-HOUR = timedelta(hours=1)
 #: Minutes per bucket asked of GetDataSummary. XOLTA's app asks for 10 (VERIFIED); 1 (UNVERIFIED,
 #: the devices upload every minute) keeps charge and discharge within a bucket apart: with 10,
 #: a battery that changes direction inside a bucket nets them (about 3.5 % low in the sandbox).
@@ -149,25 +139,15 @@ def _fingerprint(data: Mapping[str, Any]) -> str:
     return hashlib.sha256("\0".join(str(p or "") for p in parts).encode()).hexdigest()[:16]
 
 
-async def _sites(client: XoltaClient) -> list[XoltaSite]:
-    try:
-        sites = await client.sites()
-    except ApiAuthError as err:
-        raise FlowError("invalid_credentials") from err
-    except ApiError as err:
-        raise FlowError("cannot_connect") from err
-    if not sites:
-        raise FlowError("no_sites")
-    return sites
-
-
 def _secret(key: str, required: bool) -> dict[Any, Any]:
     marker = vol.Required if required else vol.Optional
     return {marker(key): secret_selector()}
 
 
 def _credentials(user_input: Mapping[str, Any]) -> dict[str, str]:
-    """Password and/or refresh token, stripped; at least one of them."""
+    """Password and/or refresh token (the refresh token from the advanced section too),
+    stripped; at least one of them."""
+    user_input = {**user_input, **(user_input.get(CONF_ADVANCED) or {})}
     out = {
         key: str(user_input.get(key) or "").strip() for key in (CONF_PASSWORD, CONF_REFRESH_TOKEN)
     }
@@ -185,26 +165,23 @@ class XoltaData:
     retrieved: datetime
 
 
-class XoltaSource(Source[XoltaData]):
+class XoltaSource(BatterySource[XoltaData, XoltaClient]):
     """One XOLTA site: a device with power, SoC and energy counters."""
 
     key: ClassVar[str] = KEY
     flow_steps: ClassVar[tuple[str, ...]] = (KEY, SITE_STEP)
-    default_options: ClassVar[Mapping[str, Any]] = {CONF_HISTORY_DAYS: DEFAULT_HISTORY_DAYS}
+    counter_keys: ClassVar[tuple[str, ...]] = COUNTERS
+    choice_step: ClassVar[str] = SITE_STEP
+    choice_field: ClassVar[str] = CONF_SITE_ID
+    choices_key: ClassVar[str] = "sites"
+    none_found: ClassVar[str] = "no_sites"
+    not_found: ClassVar[str] = "site_not_found"
+    history_delay: ClassVar[timedelta] = HISTORY_DELAY
 
-    def __init__(
-        self,
-        session: aiohttp.ClientSession,
-        data: Mapping[str, Any],
-        options: Mapping[str, Any],
-    ) -> None:
-        """Client and the counters (zero until restored)."""
-        super().__init__(session, data, options)
-        self.client = _client(session, data)
-        self.site_id = str(data[CONF_SITE_ID])
-        self.site_name = str(data.get(CONF_SITE_NAME) or self.site_id)
-        self.history_horizon = timedelta(days=int(self.options[CONF_HISTORY_DAYS]))
-        self.counters: dict[str, float] = dict.fromkeys(COUNTERS, 0.0)
+    def setup(self) -> None:
+        """The site; how far the counters counted (nothing until restored)."""
+        self.site_id = str(self.data[CONF_SITE_ID])
+        self.site_name = str(self.data.get(CONF_SITE_NAME) or self.site_id)
         #: End of the last bucket counted; None before the first update.
         self.counted_until: datetime | None = None
         self._summary_due: datetime | None = None
@@ -213,79 +190,49 @@ class XoltaSource(Source[XoltaData]):
 
     # --- config flow -------------------------------------------------------------------
     @classmethod
-    def flow_form(cls, step_id: str, user_input: Mapping[str, Any] | None) -> FormSpec:
-        """Username and password (or a refresh token in the advanced section); the site."""
-        if step_id == SITE_STEP:
-            return FormSpec(
-                step_id=step_id,
-                schema=vol.Schema({vol.Required(CONF_SITE_ID): selector.TextSelector()}),
-            )
-        return FormSpec(
-            step_id=step_id,
-            schema=vol.Schema(
-                {
-                    vol.Required(CONF_USERNAME): selector.TextSelector(
-                        selector.TextSelectorConfig(
-                            type=selector.TextSelectorType.EMAIL, autocomplete="username"
-                        )
-                    ),
-                    **_secret(CONF_PASSWORD, required=False),
-                    **advanced_section(*_secret(CONF_REFRESH_TOKEN, required=False).items()),
-                }
-            ),
+    def build_client(cls, session: aiohttp.ClientSession, data: Mapping[str, Any]) -> XoltaClient:
+        """XOLTA's client, logged in with the password or the refresh token."""
+        return _client(session, data)
+
+    @classmethod
+    async def list_batteries(cls, client: XoltaClient) -> dict[str, str]:
+        """The account's sites by name."""
+        return {site.site_id: site.name or site.site_id for site in await client.sites()}
+
+    @classmethod
+    def login_schema(cls) -> vol.Schema:
+        """Username and password (or a refresh token in the advanced section)."""
+        return vol.Schema(
+            {
+                vol.Required(CONF_USERNAME): username_selector(email=True),
+                **_secret(CONF_PASSWORD, required=False),
+                **advanced_section(*_secret(CONF_REFRESH_TOKEN, required=False).items()),
+            }
         )
 
     @classmethod
-    async def async_flow_submit(
-        cls,
-        hass: HomeAssistant,
-        session: aiohttp.ClientSession,
-        step_id: str,
-        user_input: dict[str, Any],
-        state: dict[str, Any],
-    ) -> EntrySpec | FormSpec:
-        """Log in and list the sites; one site: done, several: the site step."""
-        if step_id == SITE_STEP:
-            sites: dict[str, str] = state["sites"]
-            site_id = str(user_input.get(CONF_SITE_ID, ""))
-            if site_id not in sites:
-                raise FlowError("site_not_found", CONF_SITE_ID)
-            return cls._entry(state["data"], site_id, sites[site_id])
-        advanced = dict(user_input.get(CONF_ADVANCED) or {})
-        data: dict[str, Any] = {
-            CONF_SOURCE: KEY,
-            CONF_USERNAME: str(user_input.get(CONF_USERNAME, "")).strip(),
-            **_credentials({**user_input, **advanced}),
-        }
-        data |= advanced_data(user_input)
-        found = await _sites(_client(session, data))
-        if len(found) == 1:
-            return cls._entry(data, found[0].site_id, found[0].name or found[0].site_id)
-        state["data"] = data
-        state["sites"] = {site.site_id: site.name or site.site_id for site in found}
-        return FormSpec(
-            step_id=SITE_STEP,
-            schema=vol.Schema(
-                {
-                    vol.Required(CONF_SITE_ID): selector.SelectSelector(
-                        selector.SelectSelectorConfig(
-                            options=[
-                                selector.SelectOptionDict(value=site_id, label=name)
-                                for site_id, name in state["sites"].items()
-                            ]
-                        )
-                    )
-                }
-            ),
-        )
+    def credentials(cls, user_input: Mapping[str, Any]) -> dict[str, Any]:
+        """The password and/or the refresh token."""
+        return _credentials(user_input)
 
-    @staticmethod
-    def _entry(data: dict[str, Any], site_id: str, name: str) -> EntrySpec:
+    @classmethod
+    def credential_updates(cls, user_input: Mapping[str, Any]) -> dict[str, Any]:
+        """A new password, or a new refresh token: the other one is dropped."""
+        return {CONF_PASSWORD: None, CONF_REFRESH_TOKEN: None} | _credentials(user_input)
+
+    @classmethod
+    def entry(cls, data: dict[str, Any], battery: str, name: str) -> EntrySpec:
+        """The site's entry."""
         return EntrySpec(
             title=name,
-            unique_id=f"{KEY}_{site_id}",
-            data={**data, CONF_SITE_ID: site_id, CONF_SITE_NAME: name},
+            unique_id=f"{KEY}_{battery}",
+            data={**data, CONF_SITE_ID: battery, CONF_SITE_NAME: name},
         )
+
+    @classmethod
+    def battery_of(cls, data: Mapping[str, Any]) -> str:
+        """The entry's site."""
+        return str(data[CONF_SITE_ID])
 
     @classmethod
     def credentials_schema(cls) -> vol.Schema:
@@ -293,34 +240,6 @@ class XoltaSource(Source[XoltaData]):
         return vol.Schema(
             {**_secret(CONF_PASSWORD, required=False), **_secret(CONF_REFRESH_TOKEN, False)}
         )
-
-    @classmethod
-    async def async_credentials_submit(
-        cls,
-        hass: HomeAssistant,
-        session: aiohttp.ClientSession,
-        data: Mapping[str, Any],
-        user_input: dict[str, Any],
-    ) -> tuple[str, dict[str, Any]]:
-        """The new credentials must reach the same site."""
-        updates: dict[str, Any] = {CONF_PASSWORD: None, CONF_REFRESH_TOKEN: None}
-        updates |= _credentials(user_input)
-        found = await _sites(_client(session, {**data, **updates}))
-        site_id = str(data[CONF_SITE_ID])
-        if site_id not in {site.site_id for site in found}:
-            site_id = found[0].site_id  # another account: the flow aborts (wrong_account)
-        return f"{KEY}_{site_id}", updates
-
-    @classmethod
-    def options_schema(cls) -> vol.Schema:
-        """How many days of history the first import goes back."""
-        return vol.Schema({vol.Required(CONF_HISTORY_DAYS): days_selector(MAX_HISTORY_DAYS)})
-
-    @classmethod
-    def validate_options(cls, user_input: dict[str, Any]) -> dict[str, Any]:
-        """Whole days, 1 to 90."""
-        days = int(user_input.get(CONF_HISTORY_DAYS, DEFAULT_HISTORY_DAYS))
-        return {CONF_HISTORY_DAYS: max(1, min(MAX_HISTORY_DAYS, days))}
 
     # --- state across restarts ---------------------------------------------------------
     def persist(self) -> Mapping[str, Any]:
@@ -339,8 +258,7 @@ class XoltaSource(Source[XoltaData]):
         if isinstance(counters, Mapping) and isinstance(until, str):
             try:
                 self.counted_until = datetime.fromisoformat(until)
-                for key in COUNTERS:
-                    self.counters[key] = max(0.0, float(counters.get(key) or 0.0))
+                self.counters = counters_from(counters, COUNTERS)
             except TypeError, ValueError:
                 self.counters = dict.fromkeys(COUNTERS, 0.0)
                 self.counted_until = None
@@ -353,11 +271,6 @@ class XoltaSource(Source[XoltaData]):
             self.client = _client(self.session, self.data, refresh_token=token)
 
     # --- runtime -----------------------------------------------------------------------
-    @property
-    def request_count(self) -> int:
-        """Requests made by this source's client."""
-        return self.client.request_count
-
     async def async_update(self, previous: XoltaData | None, now: datetime) -> XoltaData:
         """The status (the client answers from its cache within a minute); new buckets when
         one has ended."""
@@ -424,30 +337,15 @@ class XoltaSource(Source[XoltaData]):
             "house_power": status.load_power_w if status else None,
         }
         out = [Reading(metric=k, device=self.site_id, value=v) for k, v in live.items()]
-        out += [
-            Reading(
-                metric=key,
-                device=self.site_id,
-                value=round(self.counters[key], 6),
-                attributes={"counted_until": self.counted_until},
-            )
-            for key in COUNTERS
-        ]
+        out += self.counter_readings(self.site_id, {"counted_until": self.counted_until})
         out.append(Reading(metric="last_retrieved", device=self.site_id, value=data.retrieved))
         return out
 
     # --- history -----------------------------------------------------------------------
     def statistic_specs(self, data: XoltaData) -> list[StatisticSpec]:
         """The five counters: ``energy_hub:xolta_<site>_<counter>``."""
-        return [
-            StatisticSpec(
-                key=f"{KEY}_{self.site_id}_{key}",
-                name=f"XOLTA {self.site_name} {_COUNTER_NAMES[key]}",
-                unit="kWh",
-                unit_class="energy",
-            )
-            for key in COUNTERS
-        ]
+        names = {key: f"XOLTA {self.site_name} {name}" for key, name in _COUNTER_NAMES.items()}
+        return self.counter_statistics(self.site_id, names)
 
     async def async_history(
         self, data: XoltaData, since: datetime, now: datetime
@@ -495,10 +393,6 @@ class XoltaSource(Source[XoltaData]):
         series = {hour: self._hours[hour][0] for hour in sorted(self._hours) if since <= hour < end}
         for spec, key in zip(self.statistic_specs(data), COUNTERS, strict=True):
             yield HistorySeries(spec=spec, hours={h: round(v[key], 6) for h, v in series.items()})
-
-    def next_history(self, now: datetime) -> datetime | None:
-        """Once an hour, after the hour's last bucket is uploaded."""
-        return floor_hour(now) + HOUR + HISTORY_DELAY
 
     def diagnostics(self, data: XoltaData | None) -> dict[str, Any]:
         """Counters, how far they counted and the status seen."""
