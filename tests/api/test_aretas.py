@@ -368,12 +368,10 @@ async def test_sensor_catalogue_lookup() -> None:
         True,
     )
     assert (co2.range_min, co2.range_max) == (300, 10000)
-    assert co2.display_name == "Carbon Dioxide ppm"
     assert (co2.quantity, co2.scale) == (None, None)
-    assert catalogue.label(530) == "BESS DC Power"
-    assert catalogue.units(530) == "kW"
     power = catalogue.get(530)
     assert power is not None
+    assert (power.label, power.units) == ("BESS DC Power", "kW")
     assert (power.quantity, power.scale, power.description) == ("power", 1000.0, "Battery DC power")
     current = catalogue.get(516)
     assert current is not None
@@ -385,14 +383,12 @@ async def test_sensor_catalogue_lookup() -> None:
     assert [catalogue.types[t].quantity for t in (520, 514)] == ["temperature", "percent"]
     shunts = catalogue.get(524)
     assert shunts is not None
-    assert (shunts.units, shunts.display_name) == (None, "Cell shunts")
+    assert (shunts.label, shunts.units) == ("Cell shunts", None)
     nameless = catalogue.get(600)
     assert nameless is not None
-    assert nameless.display_name == "Type 600 furlongs"
+    assert (nameless.label, nameless.units) == (None, "furlongs")
     # an unknown type (private, or newer than the catalogue): no label, no units
     assert catalogue.get(533) is None
-    assert catalogue.label(533) is None
-    assert catalogue.units(533) is None
     assert 533 not in catalogue
     assert 530 in catalogue
     assert sorted(refreshed.types) == [181]

@@ -194,11 +194,11 @@ async def test_fuelinst_unknown_codes_and_odd_rows() -> None:
         lambda m: m.get(url_re(ELEXON_URL, "/datasets/FUELINST"), payload=payload),
         lambda c: c.fuelinst(NOW - timedelta(minutes=15), NOW),
     )
-    assert [(r.fuel_type, r.generation, r.is_interconnector) for r in rows] == [
-        ("BESS", -75, False),
-        ("INTLN", 640, True),
-        ("PS", 0, False),  # a time without a zone is UTC
-        ("WIND", 6813, False),
+    assert [(r.fuel_type, r.generation) for r in rows] == [
+        ("BESS", -75),
+        ("INTLN", 640),
+        ("PS", 0),  # a time without a zone is UTC
+        ("WIND", 6813),
     ]
     assert rows[2].start == datetime(2025, 1, 15, 17, 45, tzinfo=UTC)
 
@@ -316,8 +316,8 @@ async def test_current_generation_snapshot() -> None:
     assert (wind.twenty_four_hour_usage, wind.twenty_four_hour_percentage) == (180622.0, 23.8)
 
 
-async def test_demand_datasets_and_outturn() -> None:
-    """INDO/ITSDO rows sorted oldest first; the latest; INDO and ITSDO together."""
+async def test_demand_datasets() -> None:
+    """INDO/ITSDO rows sorted oldest first; the latest."""
     itsdo = load_json("elexon/indo.json")
     for row in itsdo["data"]:
         del row["dataset"]
@@ -326,19 +326,15 @@ async def test_demand_datasets_and_outturn() -> None:
         mocked.get(url_re(ELEXON_URL, "/datasets/INDO"), payload=load_json("elexon/indo.json"))
         mocked.get(url_re(ELEXON_URL, "/datasets/ITSDO"), payload=itsdo)
         mocked.get(url_re(ELEXON_URL, "/datasets/INDO"), payload={"data": [{"demand": 1}]})
-        outturn = load_json("elexon/demand_outturn.json")
-        outturn["data"].append({"settlementPeriod": 36, "initialDemandOutturn": 1})  # no time
-        mocked.get(url_re(ELEXON_URL, "/demand/outturn"), payload=outturn)
 
     async def call(client: ElexonClient) -> Any:
         return (
             await client.latest_demand("INDO", NOW - timedelta(hours=1), NOW),
             await client.demand("ITSDO", NOW - timedelta(hours=1), NOW),
             await client.latest_demand("INDO", NOW - timedelta(hours=1), NOW),
-            await client.demand_outturn(date(2025, 1, 15), date(2025, 1, 15)),
         )
 
-    (latest, rows, nothing, outturn), urls = await _call(mock, call)
+    (latest, rows, nothing), urls = await _call(mock, call)
     assert latest.dataset == "INDO"
     assert (latest.demand, latest.settlement_period) == (35218, 35)
     assert latest.start == datetime(2025, 1, 15, 17, 0, tzinfo=UTC)
@@ -350,19 +346,8 @@ async def test_demand_datasets_and_outturn() -> None:
         ("ITSDO", 35218),
     ]
     assert nothing is None
-    assert [(o.national_demand, o.transmission_demand) for o in outturn] == [
-        (32954, 34012),
-        (34107, 35190),
-        (35218, 36377),
-    ]
     assert urls[0].path == "/bmrs/api/v1/datasets/INDO"
     assert dict(urls[0].query)["publishDateTimeFrom"] == "2025-01-15T16:52:30Z"
-    outturn_url = next(url for url in urls if url.path.endswith("/demand/outturn"))
-    assert dict(outturn_url.query) == {
-        "settlementDateFrom": "2025-01-15",
-        "settlementDateTo": "2025-01-15",
-        "format": "json",
-    }
 
 
 async def test_system_prices_day_and_period() -> None:

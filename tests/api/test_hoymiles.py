@@ -229,7 +229,6 @@ async def test_fallback_order_and_remembering(
     assert log.calls[6][1] == {"user_name": USER, "password": md5_hex(PASSWORD)}
 
     # the next login goes straight to the variant that worked (the region is kept too)
-    client.invalidate_token()
     mocked.post(DATA + PATH_LOGIN_V0, callback=log.reply(ok({"token": TOKEN_2})))
     assert await client.login() is LoginVariant.V0_MD5
     assert log.paths[7:] == [PATH_LOGIN_V0]
@@ -287,7 +286,7 @@ async def test_wrong_password(
     with pytest.raises(ApiAuthError, match="Invalid credentials"):
         await client.stations()
     assert log.paths == [PATH_REGION, PATH_PRE_INSP, PATH_LOGIN_V3]
-    assert not client.has_token
+    assert client._token is None
 
 
 LOGINS = {PATH_LOGIN_V3, PATH_LOGIN_HOME, PATH_LOGIN_V0}
@@ -516,7 +515,7 @@ async def test_second_token_rejection_is_an_auth_error(
     with pytest.raises(ApiAuthError, match="fresh login"):
         await client.stations()
     assert log.paths.count(PATH_LOGIN_V3) == 2
-    assert not client.has_token
+    assert client._token is None
 
 
 async def test_no_permission_and_other_statuses(
@@ -792,7 +791,7 @@ async def test_device_tree_micro(
     mocked.post(DATA + PATH_DEVICE_TREE, callback=log.reply(sample))
     tree = await HoymilesClient(session, USER, PASSWORD).device_tree(7)
     assert log.calls[-1][1] == {"id": 7}
-    [dtu] = tree.dtus
+    [dtu] = tree.of_kind(DeviceKind.DTU)
     assert (dtu.id, dtu.serial, dtu.model, dtu.connected, dtu.parent_id) == (
         21,
         "DTU000000002",
@@ -813,16 +812,21 @@ async def test_device_tree_micro(
         "V01.00.18",
     )
     assert first.connected is True and first.warning is False
-    assert tree.batteries == tree.meters == tree.hybrid_inverters == ()
+    assert (
+        tree.of_kind(DeviceKind.BATTERY)
+        == tree.of_kind(DeviceKind.METER)
+        == tree.of_kind(DeviceKind.HYBRID_INVERTER)
+        == ()
+    )
 
 
 def test_device_tree_hybrid_and_odd_nodes() -> None:
     tree = parse_device_tree(
         load_json("hoymiles/station_select_device_of_tree.hybrid.json")["data"]
     )
-    [dtu] = tree.dtus
-    [inverter] = tree.hybrid_inverters
-    [battery] = tree.batteries
+    [dtu] = tree.of_kind(DeviceKind.DTU)
+    [inverter] = tree.of_kind(DeviceKind.HYBRID_INVERTER)
+    [battery] = tree.of_kind(DeviceKind.BATTERY)
     assert (dtu.model, dtu.connected) == ("DTS-WIFI-G1", False)
     assert (inverter.model, inverter.parent_id, inverter.hardware_version) == (
         "HYS-4.6LV-EUG1",

@@ -189,8 +189,8 @@ async def test_account_with_export_and_moved_out_property() -> None:
     assert prop.id == 23445
     assert prop.moved_in_at == datetime(2014, 9, 5, 20, 37, 46, 732538, tzinfo=UTC)
     assert prop.address_lines == ("XXXXXXX", "YYYYYYY", "ZZZZZZZ")
-    [imported] = prop.import_meter_points
-    [exported] = prop.export_meter_points
+    [imported] = [point for point in prop.electricity_meter_points if not point.is_export]
+    [exported] = [point for point in prop.electricity_meter_points if point.is_export]
     assert imported.serial_numbers == ("ESESESESES",)  # listed twice, once per register
     assert (exported.mpan, exported.serial_numbers) == ("EXPORT_MPAN", ("EXPORT_SN",))
     agreement = exported.agreement_at(utc(2026, 1, 1))

@@ -172,9 +172,9 @@ async def test_catalogue_without_token(bess: Client) -> None:
     power = catalogue.get(530)
     assert power is not None
     assert (power.quantity, power.units) == ("power", "kW")
-    assert catalogue.label(181) == "Carbon Dioxide"  # from the verbatim sample (typeByte only)
-    assert catalogue.units(516) == "A"
-    assert catalogue.units(514) == "%"
+    types = catalogue.types
+    assert types[181].label == "Carbon Dioxide"  # from the verbatim sample (typeByte only)
+    assert (types[516].units, types[514].units) == ("A", "%")
 
 
 # --- the client against the emulation ------------------------------------------------------------

@@ -358,7 +358,7 @@ async def test_micro_plants(
     tree = await hoymiles.device_tree(plant)
     realtime = await hoymiles.station_realtime(plant, details.timezone)
     assert len(tree.microinverters) == count
-    assert len(tree.dtus) == dtus
+    assert len(tree.of_kind(DeviceKind.DTU)) == dtus
     assert all(inverter.connected for inverter in tree.microinverters)
     assert len({inverter.serial for inverter in tree.microinverters}) == count
     slot = published_slot(NOON)
@@ -404,9 +404,9 @@ async def test_hybrid_plant(
 ) -> None:
     hoymiles = make_client(client, session)
     tree = await hoymiles.device_tree(HYBRID)
-    [inverter] = tree.hybrid_inverters
-    [battery] = tree.batteries
-    [meter] = tree.meters
+    [inverter] = tree.of_kind(DeviceKind.HYBRID_INVERTER)
+    [battery] = tree.of_kind(DeviceKind.BATTERY)
+    [meter] = tree.of_kind(DeviceKind.METER)
     assert battery.parent_id == inverter.id
     assert meter.kind is DeviceKind.METER
     assert inverter.model == "HYS-4.6LV-EUG1"

@@ -186,8 +186,8 @@ async def test_account_through_the_client(octopus: OctopusClient, clock: ManualC
     account = await octopus.account(ACCOUNT_NUMBER.lower())
     prop = account.current_property
     assert prop is not None
-    [imported] = prop.import_meter_points
-    [exported] = prop.export_meter_points
+    [imported] = [point for point in prop.electricity_meter_points if not point.is_export]
+    [exported] = [point for point in prop.electricity_meter_points if point.is_export]
     [gas] = prop.gas_meter_points
     assert (imported.mpan, imported.serial_numbers) == (IMPORT_MPAN, (IMPORT_SERIAL,))
     agreement = imported.agreement_at(NOW)

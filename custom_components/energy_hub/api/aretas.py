@@ -124,12 +124,6 @@ class SensorType:
     range_min: float | None = None
     range_max: float | None = None
 
-    @property
-    def display_name(self) -> str:
-        """``label units`` as Aretas' own client shows it (the type number without a label)."""
-        name = self.label or f"Type {self.type_id}"
-        return f"{name} {self.units}" if self.units else name
-
     def accepts(self, value: float | None) -> bool:
         """Whether ``value`` is a reading: a number, not a sentinel, within the catalogue's
         range (``rangeHint`` min/max) where it gives one."""
@@ -170,14 +164,6 @@ class SensorCatalogue:
         if found is None:
             return value is not None and value not in SENTINELS
         return found.accepts(value)
-
-    def label(self, type_id: int) -> str | None:
-        found = self.types.get(type_id)
-        return found.label if found else None
-
-    def units(self, type_id: int) -> str | None:
-        found = self.types.get(type_id)
-        return found.units if found else None
 
     def __contains__(self, type_id: object) -> bool:
         return type_id in self.types

@@ -131,11 +131,6 @@ class FuelInstRow:
     settlement_date: date | None
     settlement_period: int | None
 
-    @property
-    def is_interconnector(self) -> bool:
-        """Interconnector codes start with ``INT`` (positive: import into GB)."""
-        return self.fuel_type.startswith("INT")
-
 
 @dataclass(frozen=True, slots=True)
 class GenerationMix:
@@ -185,18 +180,6 @@ class DemandRow:
     def end(self) -> datetime:
         """End of the settlement period."""
         return self.start + PERIOD
-
-
-@dataclass(frozen=True, slots=True)
-class DemandOutturn:
-    """A half-hour of ``/demand/outturn``: national (INDO) and transmission (ITSDO) demand, MW."""
-
-    start: datetime
-    publish_time: datetime | None
-    settlement_date: date | None
-    settlement_period: int | None
-    national_demand: int | None
-    transmission_demand: int | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -306,20 +289,6 @@ def _demand_row(row: Mapping[str, Any], dataset: str) -> DemandRow | None:
     )
 
 
-def _demand_outturn(row: Mapping[str, Any]) -> DemandOutturn | None:
-    start = _parse_time(row.get("startTime"))
-    if start is None:
-        return None
-    return DemandOutturn(
-        start=start,
-        publish_time=_parse_time(row.get("publishTime")),
-        settlement_date=_parse_date(row.get("settlementDate")),
-        settlement_period=_integer(row.get("settlementPeriod")),
-        national_demand=_integer(row.get("initialDemandOutturn")),
-        transmission_demand=_integer(row.get("initialTransmissionSystemDemandOutturn")),
-    )
-
-
 def _system_price(row: Mapping[str, Any]) -> SystemPrice | None:
     day = _parse_date(row.get("settlementDate"))
     period = _integer(row.get("settlementPeriod"))
@@ -419,14 +388,6 @@ class ElexonClient(JsonApiClient):
         """The newest half hour of ``dataset`` published in the window, or None."""
         rows = await self.demand(dataset, publish_from, publish_to)
         return rows[-1] if rows else None
-
-    async def demand_outturn(self, date_from: date, date_to: date) -> list[DemandOutturn]:
-        """INDO and ITSDO together for the settlement dates, oldest first."""
-        rows = await self._get_rows(
-            "/demand/outturn",
-            {"settlementDateFrom": date_from.isoformat(), "settlementDateTo": date_to.isoformat()},
-        )
-        return sorted(_parsed(_demand_outturn(row) for row in rows), key=lambda r: r.start)
 
     async def system_prices(
         self, settlement_date: date, period: int | None = None

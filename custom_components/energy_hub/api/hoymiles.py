@@ -381,24 +381,8 @@ class HoymilesDeviceTree:
         return tuple(device for device in self.devices if device.kind is kind)
 
     @property
-    def dtus(self) -> tuple[HoymilesDevice, ...]:
-        return self.of_kind(DeviceKind.DTU)
-
-    @property
     def microinverters(self) -> tuple[HoymilesDevice, ...]:
         return self.of_kind(DeviceKind.MICROINVERTER)
-
-    @property
-    def hybrid_inverters(self) -> tuple[HoymilesDevice, ...]:
-        return self.of_kind(DeviceKind.HYBRID_INVERTER)
-
-    @property
-    def batteries(self) -> tuple[HoymilesDevice, ...]:
-        return self.of_kind(DeviceKind.BATTERY)
-
-    @property
-    def meters(self) -> tuple[HoymilesDevice, ...]:
-        return self.of_kind(DeviceKind.METER)
 
 
 @dataclass(frozen=True, slots=True)
@@ -965,14 +949,6 @@ class HoymilesClient(JsonApiClient):
     @property
     def legacy_login_url(self) -> str:
         return self._legacy_host.base_url
-
-    @property
-    def has_token(self) -> bool:
-        return self._token is not None
-
-    def invalidate_token(self) -> None:
-        """Forget the token (the next call logs in)."""
-        self._token = None
 
     async def region(self) -> HoymilesRegion:
         """``region_c`` for the account (once per client; the answer is kept)."""

@@ -182,14 +182,6 @@ class Property:
     electricity_meter_points: tuple[ElectricityMeterPoint, ...]
     gas_meter_points: tuple[GasMeterPoint, ...]
 
-    @property
-    def import_meter_points(self) -> tuple[ElectricityMeterPoint, ...]:
-        return tuple(point for point in self.electricity_meter_points if not point.is_export)
-
-    @property
-    def export_meter_points(self) -> tuple[ElectricityMeterPoint, ...]:
-        return tuple(point for point in self.electricity_meter_points if point.is_export)
-
 
 @dataclass(frozen=True, slots=True)
 class Account:

@@ -367,11 +367,6 @@ class XoltaClient(JsonApiClient):
         self.refresh_count = 0
 
     @property
-    def tokens(self) -> XoltaTokens | None:
-        """The tokens held now (None before the first login or renewal)."""
-        return self._tokens
-
-    @property
     def refresh_token(self) -> str | None:
         """The latest refresh token (rotated on every renewal): store this one."""
         return self._refresh_token
