@@ -528,8 +528,8 @@ class AretasClient(JsonApiClient):
         json_body: Any = None,
     ) -> Any:
         """A request with the bearer; 401/403 logs in again and retries once."""
-        token, fresh = await self._current_token()
-        try:
+
+        async def send(token: str) -> Any:
             return await self._request_json(
                 method,
                 path,
@@ -538,18 +538,14 @@ class AretasClient(JsonApiClient):
                 json_body=json_body,
                 allow_empty=True,
             )
+
+        token, fresh = await self._current_token()
+        try:
+            return await send(token)
         except ApiAuthError:
             if fresh:
                 raise
-            token = await self._renew(token)
-            return await self._request_json(
-                method,
-                path,
-                params=params,
-                headers={"Authorization": f"Bearer {token}", **(headers or {})},
-                json_body=json_body,
-                allow_empty=True,
-            )
+            return await send(await self._renew(token))
 
     async def _current_token(self) -> tuple[str, bool]:
         """The token to use, and whether it was obtained just now."""
