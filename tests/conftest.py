@@ -15,12 +15,14 @@ from aioresponses import aioresponses
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.config_entries import SOURCE_USER
 from homeassistant.core import HomeAssistant
+from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.util import dt as dt_util
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
 from pytest_homeassistant_custom_component.syrupy import HomeAssistantSnapshotExtension
 from syrupy.assertion import SnapshotAssertion
 
+from custom_components.energy_hub import PLATFORMS
 from custom_components.energy_hub.const import DOMAIN
 from sandbox import create_app
 
@@ -113,9 +115,10 @@ type Sandbox = TestClient[web.Request, web.Application]
 
 
 @pytest.fixture
-def start() -> datetime:
-    """Frozen time when the sandbox starts; a test module overrides it (or parametrizes it)."""
-    return datetime(2026, 11, 23, 18, 17, tzinfo=UTC)
+def start(request: pytest.FixtureRequest) -> datetime:
+    """Frozen time when the sandbox starts: the test module's ``START`` if it has one (a module
+    may also override this fixture, a test parametrize it), else a November weekday evening."""
+    return getattr(request.module, "START", datetime(2026, 11, 23, 18, 17, tzinfo=UTC))
 
 
 @pytest.fixture
@@ -168,26 +171,44 @@ def mock_config_entry() -> MockConfigEntry:
 
 @pytest.fixture
 async def init_integration(
-    hass: HomeAssistant, mock_config_entry: MockConfigEntry
+    hass: HomeAssistant, mock_config_entry: MockConfigEntry, request: pytest.FixtureRequest
 ) -> MockConfigEntry:
-    """``mock_config_entry`` set up and loaded."""
-    return await setup_integration(hass, mock_config_entry)
+    """``mock_config_entry`` set up and loaded; parametrized indirectly with a list of
+    platforms, only those are set up (``snapshot_platform`` wants one)."""
+    platforms = getattr(request, "param", PLATFORMS)
+    with patch("custom_components.energy_hub.PLATFORMS", platforms):
+        return await setup_integration(hass, mock_config_entry)
 
 
-async def advance(hass: HomeAssistant, freezer: FrozenDateTimeFactory, when: datetime) -> None:
+async def advance(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, when: datetime | str
+) -> None:
     """Move the frozen clock to ``when`` and run what is due (refreshes do real socket I/O)."""
     freezer.move_to(when)
     async_fire_time_changed(hass)
     await hass.async_block_till_done(wait_background_tasks=True)
 
 
+def state_of(hass: HomeAssistant, entity_id: str) -> str:
+    """The state of ``entity_id``, which must exist."""
+    state = hass.states.get(entity_id)
+    assert state is not None, entity_id
+    return state.state
+
+
 async def start_flow(hass: HomeAssistant, source: str) -> str:
-    """A user flow past the menu, at ``source``'s first step: its flow id."""
+    """A user flow past the menu (which offers ``source``), at ``source``'s first form, shown
+    without errors: its flow id."""
     result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
+    assert result["type"] is FlowResultType.MENU
+    assert result["step_id"] == "user"
+    assert source in result["menu_options"]
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"], {"next_step_id": source}
     )
+    assert result["type"] is FlowResultType.FORM
     assert result["step_id"] == source
+    assert result["errors"] == {}
     return str(result["flow_id"])
 
 
@@ -211,5 +232,6 @@ __all__ = [
     "sandbox_requests",
     "setup_integration",
     "start_flow",
+    "state_of",
     "url_re",
 ]

@@ -10,12 +10,14 @@ from collections.abc import Container
 from typing import Any
 
 from aioresponses import aioresponses
+from freezegun.api import FrozenDateTimeFactory
+from homeassistant.core import HomeAssistant
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 from yarl import URL
 
 from custom_components.energy_hub.const import DOMAIN
 
-from .conftest import load_json, url_re
+from .conftest import load_json, setup_integration, url_re
 
 ELEXON_URL = "https://data.elexon.co.uk/bmrs/api/v1"
 NOW = "2025-01-15T17:52:30+00:00"
@@ -50,6 +52,15 @@ def elexon_entry(**options: bool) -> MockConfigEntry:
             **options,
         },
     )
+
+
+async def setup_elexon(
+    hass: HomeAssistant, mocked: aioresponses, freezer: FrozenDateTimeFactory, **options: bool
+) -> MockConfigEntry:
+    """The entry set up at the fixtures' time (``NOW``), every dataset mocked."""
+    freezer.move_to(NOW)
+    mock_elexon(mocked)
+    return await setup_integration(hass, elexon_entry(**options))
 
 
 def mock_elexon(

@@ -44,15 +44,17 @@ def octopus_entry(
 def hoymiles_entry(
     plants: list[str] | None = None,
     password: str = sb_hoymiles.PASSWORD,
-    title: str = f"Hoymiles {sb_hoymiles.DEMO_USER}",
+    title: str | None = None,
+    user: str = sb_hoymiles.DEMO_USER,
     **options: Any,
 ) -> MockConfigEntry:
-    """The sandbox's demo Hoymiles account; ``plants`` default to two of its three."""
+    """A sandbox Hoymiles account (the demo one by default); ``plants`` default to two of the
+    demo account's three."""
     return MockConfigEntry(
         domain=DOMAIN,
-        title=title,
-        unique_id=f"hoymiles_{sb_hoymiles.DEMO_USER}",
-        data={"source": "hoymiles", "username": sb_hoymiles.DEMO_USER, "password": password},
+        title=title or f"Hoymiles {user}",
+        unique_id=f"hoymiles_{user}",
+        data={"source": "hoymiles", "username": user, "password": password},
         options={
             "plants": plants if plants is not None else ["1001", "1003"],
             "scan_interval": 5,

@@ -5,14 +5,12 @@
 them.
 """
 
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 import json
 from pathlib import Path
 from typing import Any
 from unittest.mock import patch
 
-from aiohttp.test_utils import TestClient, TestServer
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.components.recorder.statistics import statistics_during_period
 from homeassistant.config_entries import SOURCE_USER, ConfigEntryState
@@ -22,7 +20,7 @@ from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.helpers.recorder import get_instance
 from homeassistant.util import dt as dt_util
 import pytest
-from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
+from pytest_homeassistant_custom_component.common import MockConfigEntry
 from pytest_homeassistant_custom_component.components.recorder.common import (
     async_wait_recording_done,
 )
@@ -39,66 +37,20 @@ from custom_components.energy_hub.sources.aretas import (
     CapacityTracker,
     hourly_energy,
 )
-from sandbox import create_app
 import sandbox.aretas as sb
+
+from .conftest import Sandbox, advance, sandbox_requests, setup_integration
+from .entries import aretas_entry as entry
 
 HOUR = timedelta(hours=1)
 MAC = sb.BESS_MAC
 PREFIX = "sensor.bess_10_kw_24_kwh"
-
-type Sandbox = TestClient  # type: ignore[type-arg]
-
-
-def entry(days: int = 1, max_gap: int = 60, mac: int = MAC) -> MockConfigEntry:
-    """A sandbox battery as the flow creates it."""
-    return MockConfigEntry(
-        domain=DOMAIN,
-        title=sb.DEVICES[mac],
-        unique_id=f"aretas_{mac}",
-        data={
-            "source": "aretas",
-            "username": sb.USERNAME,
-            "password": sb.PASSWORD,
-            "mac": mac,
-            "name": sb.DEVICES[mac],
-        },
-        options={"history_days": days, "max_gap_minutes": max_gap},
-    )
 
 
 @pytest.fixture
 def start() -> datetime:
     """Frozen time at the start of a test."""
     return datetime(2026, 6, 10, 0, 0, 30, tzinfo=UTC)
-
-
-@pytest.fixture
-async def aretas(
-    socket_enabled: None,
-    freezer: FrozenDateTimeFactory,
-    monkeypatch: pytest.MonkeyPatch,
-    start: datetime,
-) -> AsyncIterator[Sandbox]:
-    """The sandbox on loopback, following Home Assistant's clock."""
-    freezer.move_to(start)
-    async with TestClient(
-        TestServer(create_app(clock=dt_util.utcnow), host="127.0.0.1", access_log=None)
-    ) as client:
-        monkeypatch.setenv("ENERGY_HUB_SANDBOX_URL", str(client.make_url("")).rstrip("/"))
-        yield client
-
-
-async def _setup(hass: HomeAssistant, config: MockConfigEntry) -> MockConfigEntry:
-    config.add_to_hass(hass)
-    assert await hass.config_entries.async_setup(config.entry_id)
-    await hass.async_block_till_done(wait_background_tasks=True)
-    return config
-
-
-async def _advance(hass: HomeAssistant, freezer: FrozenDateTimeFactory, when: datetime) -> None:
-    freezer.move_to(when)
-    async_fire_time_changed(hass)
-    await hass.async_block_till_done(wait_background_tasks=True)
 
 
 def _source(config: MockConfigEntry) -> AretasSource:
@@ -108,14 +60,13 @@ def _source(config: MockConfigEntry) -> AretasSource:
 
 
 async def _paths(sandbox: Sandbox) -> dict[str, int]:
-    body = await (await sandbox.get("/_admin/requests")).json()
-    return dict(body["aretas"]["paths"])
+    return dict((await sandbox_requests(sandbox, "aretas"))["paths"])
 
 
 # --- config flow ------------------------------------------------------------------------------
 
 
-async def test_flow_errors_device_step_and_success(hass: HomeAssistant, aretas: Sandbox) -> None:
+async def test_flow_errors_device_step_and_success(hass: HomeAssistant, sandbox: Sandbox) -> None:
     """Wrong password, outage; then the device among the account's devices."""
     result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
     result = await hass.config_entries.flow.async_configure(
@@ -130,10 +81,10 @@ async def test_flow_errors_device_step_and_success(hass: HomeAssistant, aretas: 
 
     result = await submit("wrong")
     assert result["errors"] == {"base": "invalid_credentials"}
-    await aretas.put("/_admin/faults/aretas", json={"fault": "http_500"})
+    await sandbox.put("/_admin/faults/aretas", json={"fault": "http_500"})
     result = await submit(sb.PASSWORD)
     assert result["errors"] == {"base": "cannot_connect"}
-    await aretas.delete("/_admin/faults/aretas")
+    await sandbox.delete("/_admin/faults/aretas")
     result = await submit(sb.PASSWORD)
     assert result["step_id"] == "aretas_device"
     with patch("custom_components.energy_hub.async_setup_entry", return_value=True):
@@ -149,19 +100,19 @@ async def test_flow_errors_device_step_and_success(hass: HomeAssistant, aretas: 
 
 
 async def test_token_expiry_relogin_and_reauth(
-    hass: HomeAssistant, aretas: Sandbox, freezer: FrozenDateTimeFactory, start: datetime
+    hass: HomeAssistant, sandbox: Sandbox, freezer: FrozenDateTimeFactory, start: datetime
 ) -> None:
     """A revoked token: silent re-login. A changed password: reauth, then it recovers."""
-    config = await _setup(hass, entry())
-    sandbox = sb.sandbox_of(aretas.server.app)
-    logins = sandbox.logins
-    sandbox.revoke_tokens()
-    await _advance(hass, freezer, start + timedelta(minutes=1))
-    assert sandbox.logins == logins + 1
+    config = await setup_integration(hass, entry())
+    emulator = sb.sandbox_of(sandbox.server.app)
+    logins = emulator.logins
+    emulator.revoke_tokens()
+    await advance(hass, freezer, start + timedelta(minutes=1))
+    assert emulator.logins == logins + 1
     assert not hass.config_entries.flow.async_progress_by_handler(DOMAIN)
-    sandbox.passwords[sb.USERNAME] = "changed"
-    sandbox.revoke_tokens()
-    await _advance(hass, freezer, start + timedelta(minutes=2))
+    emulator.passwords[sb.USERNAME] = "changed"
+    emulator.revoke_tokens()
+    await advance(hass, freezer, start + timedelta(minutes=2))
     flows = hass.config_entries.flow.async_progress_by_handler(DOMAIN)
     assert [f["step_id"] for f in flows] == ["reauth_confirm"]
     result = await hass.config_entries.flow.async_configure(flows[0]["flow_id"], {})
@@ -177,9 +128,9 @@ async def test_token_expiry_relogin_and_reauth(
 # --- entities ---------------------------------------------------------------------------------
 
 
-async def test_a_sensor_per_reported_type(hass: HomeAssistant, aretas: Sandbox) -> None:
+async def test_a_sensor_per_reported_type(hass: HomeAssistant, sandbox: Sandbox) -> None:
     """Names and units from the catalogue; a type it does not list still gets a sensor."""
-    await _setup(hass, entry())
+    await setup_integration(hass, entry())
     soc = hass.states.get(f"{PREFIX}_hv_bat_soc")
     assert soc.attributes["unit_of_measurement"] == "%"
     power = hass.states.get(f"{PREFIX}_bess_dc_power")
@@ -233,25 +184,25 @@ def test_odd_values_and_restore() -> None:
 
 
 async def test_day_counters_capacity_restart_statistics(
-    hass: HomeAssistant, aretas: Sandbox, freezer: FrozenDateTimeFactory, start: datetime
+    hass: HomeAssistant, sandbox: Sandbox, freezer: FrozenDateTimeFactory, start: datetime
 ) -> None:
     """A day with a restart part-way: counters within 0.5 % of the energy that flowed, the
     capacity within 2 %, one request per update; statistics read back exactly. (Gaps over 10
     minutes not bridged: this battery stops while its device is offline.)"""
-    config = await _setup(hass, entry(days=1, max_gap=10))
+    config = await setup_integration(hass, entry(days=1, max_gap=10))
     source = _source(config)
     assert source.last_point is not None
     counting_from = source.last_point[0]
-    await aretas.delete("/_admin/requests")
+    await sandbox.delete("/_admin/requests")
     minute = start
     restart_at = start + timedelta(hours=7, minutes=10)  # in the morning discharge
     updates = 0
     while minute < start + timedelta(hours=24):
         minute += timedelta(minutes=1 if minute < start + HOUR else 10)
-        await _advance(hass, freezer, minute)
+        await advance(hass, freezer, minute)
         updates += 1
         if minute == start + HOUR:
-            assert await _paths(aretas) == {"/sensordata/byrange": 60}
+            assert await _paths(sandbox) == {"/sensordata/byrange": 60}
         if minute == restart_at:
             assert await hass.config_entries.async_unload(config.entry_id)
             minute += timedelta(minutes=30)  # Home Assistant is down, the battery is not
@@ -322,14 +273,14 @@ async def test_day_counters_capacity_restart_statistics(
         assert sum(r["state"] for r in rows[stat]) == pytest.approx(wanted, rel=0.005)
 
 
-async def test_options_and_diagnostics(hass: HomeAssistant, aretas: Sandbox) -> None:
+async def test_options_and_diagnostics(hass: HomeAssistant, sandbox: Sandbox) -> None:
     """Options are clamped; diagnostics summarise what is held."""
     assert AretasSource.validate_options({"history_days": 0, "max_gap_minutes": 1000}) == {
         "history_days": 1,
         "max_gap_minutes": 240,
     }
     assert AretasSource.options_schema() is not None
-    config = await _setup(hass, entry())
+    config = await setup_integration(hass, entry())
     diagnostics = _source(config).diagnostics(config.runtime_data.data)
     assert sb.T_POWER in diagnostics["types"]
     assert diagnostics["power_from"] == [sb.T_POWER]
@@ -427,10 +378,10 @@ def test_stale_readings_and_uncovered_time() -> None:
     assert value(later, f"{MAC}:battery_discharged_energy").value == 1.0
 
 
-async def test_gap_option_in_the_options_form(hass: HomeAssistant, aretas: Sandbox) -> None:
+async def test_gap_option_in_the_options_form(hass: HomeAssistant, sandbox: Sandbox) -> None:
     """The options form offers the gap limit (labelled and explained in en.json); a new value
     reaches the source after the reload."""
-    config = await _setup(hass, entry())
+    config = await setup_integration(hass, entry())
     result = await hass.config_entries.options.async_init(config.entry_id)
     assert {str(key) for key in result["data_schema"].schema} == {
         "history_days",

@@ -8,10 +8,8 @@ gaps over an hour not bridged) computed by the sandbox on what the device sent: 
 statistics, capacity and the uncovered-time attribute are checked against them, to the Wh.
 """
 
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
-from aiohttp.test_utils import TestClient, TestServer
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.components.recorder.statistics import statistics_during_period
 from homeassistant.const import STATE_UNAVAILABLE
@@ -19,15 +17,15 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers.recorder import get_instance
 from homeassistant.util import dt as dt_util
 import pytest
-from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
 from pytest_homeassistant_custom_component.components.recorder.common import (
     async_wait_recording_done,
 )
 
-from custom_components.energy_hub.const import DOMAIN
 from custom_components.energy_hub.sources.aretas import AretasSource
-from sandbox import create_app
 import sandbox.aretas as sb
+
+from .conftest import Sandbox, advance
+from .entries import aretas_entry
 
 HOUR = timedelta(hours=1)
 MAC = sb.VI_MAC
@@ -35,44 +33,6 @@ PREFIX = "sensor.bess_voltage_and_current"
 START = datetime(2026, 6, 10, 0, 0, tzinfo=UTC)
 DAY = datetime(2026, 6, 10, tzinfo=UTC)
 WH = 0.0005  # kWh: "exact to the Wh"
-
-type Sandbox = TestClient  # type: ignore[type-arg]
-
-
-def entry() -> MockConfigEntry:
-    """The voltage/current battery as the flow creates it (default gap limit: 60 minutes)."""
-    return MockConfigEntry(
-        domain=DOMAIN,
-        title=sb.DEVICES[MAC],
-        unique_id=f"aretas_{MAC}",
-        data={
-            "source": "aretas",
-            "username": sb.USERNAME,
-            "password": sb.PASSWORD,
-            "mac": MAC,
-            "name": sb.DEVICES[MAC],
-        },
-        options={"history_days": 1},
-    )
-
-
-@pytest.fixture
-async def aretas(
-    socket_enabled: None, freezer: FrozenDateTimeFactory, monkeypatch: pytest.MonkeyPatch
-) -> AsyncIterator[Sandbox]:
-    """The sandbox on loopback, following Home Assistant's clock."""
-    freezer.move_to(START)
-    async with TestClient(
-        TestServer(create_app(clock=dt_util.utcnow), host="127.0.0.1", access_log=None)
-    ) as client:
-        monkeypatch.setenv("ENERGY_HUB_SANDBOX_URL", str(client.make_url("")).rstrip("/"))
-        yield client
-
-
-async def _advance(hass: HomeAssistant, freezer: FrozenDateTimeFactory, when: datetime) -> None:
-    freezer.move_to(when)
-    async_fire_time_changed(hass)
-    await hass.async_block_till_done(wait_background_tasks=True)
 
 
 async def _hourly(hass: HomeAssistant, stat: str, start: datetime, end: datetime) -> dict:
@@ -100,12 +60,12 @@ def _capacity_truth(after: datetime) -> float:
 
 
 async def test_voltage_times_current_day(
-    hass: HomeAssistant, aretas: Sandbox, freezer: FrozenDateTimeFactory
+    hass: HomeAssistant, sandbox: Sandbox, freezer: FrozenDateTimeFactory
 ) -> None:
     """A day of a voltage/current battery: power, counters to the Wh, uncovered time, hourly
     statistics to the Wh with no row for the hour without samples and late samples in their
     hour, the capacity; sentinels never shown, stale readings unavailable."""
-    config = entry()
+    config = aretas_entry(mac=MAC, max_gap=None)
     config.add_to_hass(hass)
     assert await hass.config_entries.async_setup(config.entry_id)
     await hass.async_block_till_done(wait_background_tasks=True)
@@ -122,13 +82,13 @@ async def test_voltage_times_current_day(
     ]
     in_outage = DAY + timedelta(hours=14, minutes=30)
     counting_from = source.last_point[0] if source.last_point else None
-    await aretas.delete("/_admin/requests")
+    await sandbox.delete("/_admin/requests")
     moment = START
     end = DAY + timedelta(hours=26, minutes=30)
     checked = set()
     while moment < end:
         moment += timedelta(minutes=5)
-        await _advance(hass, freezer, moment)
+        await advance(hass, freezer, moment)
         if counting_from is None and source.last_point is not None:
             counting_from = source.last_point[0]
         voltage = hass.states.get(f"{PREFIX}_hv_bat_voltage").state
@@ -154,7 +114,7 @@ async def test_voltage_times_current_day(
     assert checked == {"sentinel", "stale", "power"}
     # One request per update (318), one per hourly history run (26: the last day re-read in
     # one request); the 12-hour sandbox token expires twice (a 401, a login, the retry).
-    body = await (await aretas.get("/_admin/requests")).json()
+    body = await (await sandbox.get("/_admin/requests")).json()
     assert dict(body["aretas"]["paths"]) == {
         "/sensordata/byrange": 318 + 26 + 1,
         "/authentication/j": 2,

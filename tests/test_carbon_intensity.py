@@ -13,7 +13,6 @@ from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.helpers import device_registry as dr, entity_registry as er
 from homeassistant.util import dt as dt_util
 import pytest
-from pytest_homeassistant_custom_component.common import async_fire_time_changed
 
 from .carbon_intensity_mocks import (
     GENERATION,
@@ -22,28 +21,11 @@ from .carbon_intensity_mocks import (
     mock_regional,
     national_entry,
     regional_entry,
+    setup_national,
 )
-from .conftest import CI_URL, DOMAIN, load_json, request_count
+from .conftest import CI_URL, DOMAIN, advance, load_json, request_count, setup_integration, state_of
 
 PREFIX = "sensor.great_britain_grid"
-
-
-async def _setup(hass: HomeAssistant, entry) -> None:  # type: ignore[no-untyped-def]
-    entry.add_to_hass(hass)
-    assert await hass.config_entries.async_setup(entry.entry_id)
-    await hass.async_block_till_done()
-
-
-async def _advance(hass: HomeAssistant, freezer: FrozenDateTimeFactory, to: str) -> None:
-    freezer.move_to(to)
-    async_fire_time_changed(hass)
-    await hass.async_block_till_done()
-
-
-def _state(hass: HomeAssistant, entity_id: str) -> str:
-    state = hass.states.get(entity_id)
-    assert state is not None, entity_id
-    return state.state
 
 
 async def test_flow_postcode_refused_with_400_is_unknown_postcode(
@@ -88,10 +70,7 @@ async def test_national_sensors_exact(
     hass: HomeAssistant, mock_api: aioresponses, freezer: FrozenDateTimeFactory
 ) -> None:
     """Every national sensor shows the fixture's value for 12:10 UTC on 20 January 2018."""
-    freezer.move_to("2018-01-20T12:10:00+00:00")
-    mock_national(mock_api)
-    entry = national_entry()
-    await _setup(hass, entry)
+    entry = await setup_national(hass, mock_api, freezer)
     assert entry.state is ConfigEntryState.LOADED
 
     intensity = hass.states.get(f"{PREFIX}_carbon_intensity")
@@ -132,7 +111,7 @@ async def test_national_sensors_exact(
         "fossil_share": "44.3",  # gas + coal
     }
     for suffix, value in expected_shares.items():
-        assert _state(hass, f"{PREFIX}_{suffix}") == value, suffix
+        assert state_of(hass, f"{PREFIX}_{suffix}") == value, suffix
         assert hass.states.get(f"{PREFIX}_{suffix}").attributes["unit_of_measurement"] == "%"
 
     # Greenest 3 h within 24 h: 22:00-01:00 (average 90); the greener 09:00-12:00 on the 22nd
@@ -142,9 +121,9 @@ async def test_national_sensors_exact(
     assert start.state == "2018-01-20T22:00:00+00:00"
     assert start.attributes["end"] == "2018-01-21T01:00:00+00:00"
     assert start.attributes["hours"] == 3
-    assert _state(hass, f"{PREFIX}_greenest_window_intensity") == "90.0"
-    assert _state(hass, "binary_sensor.great_britain_grid_greenest_window_now") == STATE_OFF
-    assert _state(hass, f"{PREFIX}_data_last_retrieved") == "2018-01-20T12:10:00+00:00"
+    assert state_of(hass, f"{PREFIX}_greenest_window_intensity") == "90.0"
+    assert state_of(hass, "binary_sensor.great_britain_grid_greenest_window_now") == STATE_OFF
+    assert state_of(hass, f"{PREFIX}_data_last_retrieved") == "2018-01-20T12:10:00+00:00"
     assert request_count(mock_api) == 2
 
 
@@ -156,10 +135,7 @@ async def test_entities_device_and_defaults(
     entity_registry: er.EntityRegistry,
 ) -> None:
     """One service device; minor fuels disabled by default; the diagnostic sensor categorised."""
-    freezer.move_to("2018-01-20T12:10:00+00:00")
-    mock_national(mock_api)
-    entry = national_entry()
-    await _setup(hass, entry)
+    entry = await setup_national(hass, mock_api, freezer)
 
     devices = dr.async_entries_for_config_entry(device_registry, entry.entry_id)
     assert len(devices) == 1
@@ -189,19 +165,19 @@ async def test_regional_sensors_from_real_sample(
     """The real South West England payload: forecast only, mix per slot, 1 h window."""
     freezer.move_to("2025-10-22T23:40:00+00:00")
     mock_regional(mock_api)
-    await _setup(hass, regional_entry())
+    await setup_integration(hass, regional_entry())
     prefix = "sensor.south_west_england_grid"
-    assert _state(hass, f"{prefix}_carbon_intensity") == "162"
-    assert _state(hass, f"{prefix}_carbon_intensity_index") == "moderate"
-    assert _state(hass, f"{prefix}_imports_share") == "44.2"
-    assert _state(hass, f"{prefix}_wind_share") == "21.3"
-    assert _state(hass, f"{prefix}_renewable_share") == "21.8"  # 21.3 wind + 0.1 hydro + 0.4
-    assert _state(hass, f"{prefix}_fossil_share") == "32.9"
+    assert state_of(hass, f"{prefix}_carbon_intensity") == "162"
+    assert state_of(hass, f"{prefix}_carbon_intensity_index") == "moderate"
+    assert state_of(hass, f"{prefix}_imports_share") == "44.2"
+    assert state_of(hass, f"{prefix}_wind_share") == "21.3"
+    assert state_of(hass, f"{prefix}_renewable_share") == "21.8"  # 21.3 wind + 0.1 hydro + 0.4
+    assert state_of(hass, f"{prefix}_fossil_share") == "32.9"
     forecast = hass.states.get(f"{prefix}_carbon_intensity").attributes["forecast"]
     assert [slot["intensity"] for slot in forecast] == [162, 164, 165, 161]
     # 1 h windows: (162,164)=163, (164,165)=164.5, (165,161)=163: a tie goes to the earliest.
-    assert _state(hass, f"{prefix}_greenest_window_start") == "2025-10-22T23:30:00+00:00"
-    assert _state(hass, f"{prefix}_greenest_window_intensity") == "163.0"
+    assert state_of(hass, f"{prefix}_greenest_window_start") == "2025-10-22T23:30:00+00:00"
+    assert state_of(hass, f"{prefix}_greenest_window_intensity") == "163.0"
     assert request_count(mock_api) == 1
 
 
@@ -211,20 +187,20 @@ async def test_updates_on_the_half_hour_and_ticks_without_requests(
     """Readings move to the new slot at :30 from held data; the fetch follows 10 s later."""
     freezer.move_to("2018-01-20T12:10:00+00:00")
     mock_national(mock_api)
-    await _setup(hass, national_entry())
+    await setup_integration(hass, national_entry())
     assert request_count(mock_api) == 2
 
-    await _advance(hass, freezer, "2018-01-20T12:29:59+00:00")
+    await advance(hass, freezer, "2018-01-20T12:29:59+00:00")
     assert request_count(mock_api) == 2
-    assert _state(hass, f"{PREFIX}_carbon_intensity") == "263"
+    assert state_of(hass, f"{PREFIX}_carbon_intensity") == "263"
 
-    await _advance(hass, freezer, "2018-01-20T12:30:00+00:00")
-    assert _state(hass, f"{PREFIX}_carbon_intensity") == "240"  # slot 2's forecast
+    await advance(hass, freezer, "2018-01-20T12:30:00+00:00")
+    assert state_of(hass, f"{PREFIX}_carbon_intensity") == "240"  # slot 2's forecast
     assert request_count(mock_api) == 2
 
-    await _advance(hass, freezer, "2018-01-20T12:30:11+00:00")
+    await advance(hass, freezer, "2018-01-20T12:30:11+00:00")
     assert request_count(mock_api) == 4
-    assert _state(hass, f"{PREFIX}_data_last_retrieved") == "2018-01-20T12:30:11+00:00"
+    assert state_of(hass, f"{PREFIX}_data_last_retrieved") == "2018-01-20T12:30:11+00:00"
 
 
 async def test_window_turns_on_when_it_starts(
@@ -233,11 +209,11 @@ async def test_window_turns_on_when_it_starts(
     """The binary sensor is on from the window's first half hour."""
     freezer.move_to("2018-01-20T21:50:00+00:00")
     mock_national(mock_api)
-    await _setup(hass, national_entry())
+    await setup_integration(hass, national_entry())
     entity_id = "binary_sensor.great_britain_grid_greenest_window_now"
-    assert _state(hass, entity_id) == STATE_OFF
-    await _advance(hass, freezer, "2018-01-20T22:00:00+00:00")
-    assert _state(hass, entity_id) == STATE_ON
+    assert state_of(hass, entity_id) == STATE_OFF
+    await advance(hass, freezer, "2018-01-20T22:00:00+00:00")
+    assert state_of(hass, entity_id) == STATE_ON
     state = hass.states.get(entity_id)
     assert state.attributes["start"] == "2018-01-20T22:00:00+00:00"
     assert state.attributes["end"] == "2018-01-21T01:00:00+00:00"
@@ -249,12 +225,10 @@ async def test_simulated_day_request_budget(
     """A region makes exactly one request per half hour: 48 a day after the first."""
     freezer.move_to("2025-10-22T23:40:00+00:00")
     mock_regional(mock_api)
-    await _setup(hass, regional_entry())
+    await setup_integration(hass, regional_entry())
     start = dt_util.utcnow()
     for minute in range(1, 24 * 60 + 1):
-        freezer.move_to(start + timedelta(minutes=minute))
-        async_fire_time_changed(hass)
-        await hass.async_block_till_done()
+        await advance(hass, freezer, start + timedelta(minutes=minute))
     assert request_count(mock_api) == 1 + 48
 
 
@@ -281,12 +255,12 @@ async def test_outage_shows_held_forecast_for_two_hours(
     mock_api.get(
         GENERATION, payload=load_json("carbon_intensity/generation_current.json"), repeat=True
     )
-    await _setup(hass, national_entry())
+    await setup_integration(hass, national_entry())
     entity_id = f"{PREFIX}_carbon_intensity"
-    assert _state(hass, entity_id) == "200"
-    await _advance(hass, freezer, "2018-01-20T12:30:40+00:00")
+    assert state_of(hass, entity_id) == "200"
+    await advance(hass, freezer, "2018-01-20T12:30:40+00:00")
     assert request_count(mock_api) == 4
-    assert _state(hass, entity_id) == "201"
+    assert state_of(hass, entity_id) == "201"
 
     mock_api.clear()
     mock_api.get(NATIONAL_FW48H, status=500, repeat=True)
@@ -304,7 +278,7 @@ async def test_outage_shows_held_forecast_for_two_hours(
                 payload=load_json("carbon_intensity/generation_current.json"),
                 repeat=True,
             )
-        await _advance(hass, freezer, when.isoformat())
+        await advance(hass, freezer, when.isoformat())
         state = hass.states.get(entity_id)
         assert state is not None
         if when.strftime("%H:%M") == "14:29":
@@ -316,8 +290,8 @@ async def test_outage_shows_held_forecast_for_two_hours(
             window = hass.states.get(f"{PREFIX}_greenest_window_intensity")
             assert window.attributes["data_age_minutes"] == 91
             # The national mix is for its own half hour (12:00-12:30): not shown as now.
-            assert _state(hass, f"{PREFIX}_gas_share") == STATE_UNAVAILABLE
-            assert _state(hass, f"{PREFIX}_data_last_retrieved") == "2018-01-20T12:30:40+00:00"
+            assert state_of(hass, f"{PREFIX}_gas_share") == STATE_UNAVAILABLE
+            assert state_of(hass, f"{PREFIX}_data_last_retrieved") == "2018-01-20T12:30:40+00:00"
         seen.append(
             (
                 when.strftime("%H:%M"),
@@ -344,16 +318,16 @@ async def test_outage_shows_held_forecast_for_two_hours(
     assert asked_at[7:] == ["14:31", "14:32", "14:34", "14:38", "14:46", "15:02"]
     assert by_minute["15:01"] == (16, STATE_UNAVAILABLE, None)
     assert by_minute["15:02"] == (18, "206", None)
-    assert _state(hass, f"{PREFIX}_gas_share") == "43.6"
+    assert state_of(hass, f"{PREFIX}_gas_share") == "43.6"
     failures = [r for r in caplog.records if "Error fetching" in r.getMessage()]
     recoveries = [r for r in caplog.records if "recovered" in r.getMessage()]
     held = [r for r in caplog.records if "showing the forecast" in r.getMessage()]
     assert (len(held), len(failures), len(recoveries)) == (1, 1, 1)
     assert all(r.levelno <= logging.INFO for r in held + recoveries)
     # Back on the half-hour schedule.
-    await _advance(hass, freezer, "2018-01-20T15:29:59+00:00")
+    await advance(hass, freezer, "2018-01-20T15:29:59+00:00")
     assert request_count(mock_api) == 18
-    await _advance(hass, freezer, "2018-01-20T15:30:11+00:00")
+    await advance(hass, freezer, "2018-01-20T15:30:11+00:00")
     assert request_count(mock_api) == 20
 
 
@@ -369,20 +343,20 @@ async def test_rate_limit_honours_retry_after(
     forecast shown meanwhile); the answer after it is fresh again (no age attribute)."""
     freezer.move_to("2018-01-20T12:10:00+00:00")
     mock_national(mock_api)
-    await _setup(hass, national_entry())
+    await setup_integration(hass, national_entry())
     mock_api.clear()
     mock_api.get(NATIONAL_FW48H, status=429, headers={"Retry-After": "600"}, repeat=True)
     before = request_count(mock_api)
-    await _advance(hass, freezer, "2018-01-20T12:30:11+00:00")
+    await advance(hass, freezer, "2018-01-20T12:30:11+00:00")
     assert request_count(mock_api) - before == 1
     # Meanwhile the held forecast shows the new half hour, 20 minutes old.
     state = hass.states.get(f"{PREFIX}_carbon_intensity")
     assert (state.state, state.attributes["data_age_minutes"]) == ("240", 20)
-    await _advance(hass, freezer, "2018-01-20T12:39:00+00:00")
+    await advance(hass, freezer, "2018-01-20T12:39:00+00:00")
     assert request_count(mock_api) - before == 1
     mock_api.clear()
     mock_national(mock_api)
-    await _advance(hass, freezer, "2018-01-20T12:40:13+00:00")
+    await advance(hass, freezer, "2018-01-20T12:40:13+00:00")
     assert request_count(mock_api) - before == 3
     state = hass.states.get(f"{PREFIX}_carbon_intensity")
     assert state.state == "240"
@@ -396,8 +370,8 @@ async def test_generation_missing_keeps_intensity(
     freezer.move_to("2018-01-20T12:10:00+00:00")
     mock_api.get(NATIONAL_FW48H, payload={"data": []})
     mock_api.get(GENERATION, body="")
-    await _setup(hass, national_entry())
-    assert _state(hass, f"{PREFIX}_carbon_intensity") == STATE_UNAVAILABLE
-    assert _state(hass, f"{PREFIX}_greenest_window_start") == STATE_UNAVAILABLE
+    await setup_integration(hass, national_entry())
+    assert state_of(hass, f"{PREFIX}_carbon_intensity") == STATE_UNAVAILABLE
+    assert state_of(hass, f"{PREFIX}_greenest_window_start") == STATE_UNAVAILABLE
     assert hass.states.get(f"{PREFIX}_gas_share") is None
     assert hass.states.get(f"{PREFIX}_renewable_share") is None

@@ -22,22 +22,8 @@ from custom_components.energy_hub.sources import SOURCES
 from custom_components.energy_hub.sources.base import EntrySpec, FormSpec
 from custom_components.energy_hub.sources.carbon_intensity import CarbonIntensitySource
 
-from .carbon_intensity_mocks import mock_national, mock_regional, national_entry
-from .conftest import CI_URL, load_json, request_count, url_re
-
-
-async def _carbon_intensity_form(hass: HomeAssistant) -> str:
-    result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
-    assert result["type"] is FlowResultType.MENU
-    assert result["step_id"] == "user"
-    assert "carbon_intensity" in result["menu_options"]
-    result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], {"next_step_id": "carbon_intensity"}
-    )
-    assert result["type"] is FlowResultType.FORM
-    assert result["step_id"] == "carbon_intensity"
-    assert result["errors"] == {}
-    return result["flow_id"]
+from .carbon_intensity_mocks import mock_national, mock_regional, national_entry, setup_national
+from .conftest import CI_URL, load_json, request_count, start_flow, url_re
 
 
 async def test_national(
@@ -46,7 +32,7 @@ async def test_national(
     """An empty postcode adds Great Britain after checking the API answers."""
     freezer.move_to("2018-01-20T12:10:00+00:00")
     mock_national(mock_api)
-    flow_id = await _carbon_intensity_form(hass)
+    flow_id = await start_flow(hass, "carbon_intensity")
     result = await hass.config_entries.flow.async_configure(flow_id, {"advanced": {}})
     assert result["type"] is FlowResultType.CREATE_ENTRY
     assert result["title"] == "Great Britain"
@@ -62,7 +48,7 @@ async def test_postcode_with_error_recovery(
 ) -> None:
     """A malformed postcode, then an unknown one, then a good full postcode."""
     freezer.move_to("2025-10-22T23:40:00+00:00")
-    flow_id = await _carbon_intensity_form(hass)
+    flow_id = await start_flow(hass, "carbon_intensity")
 
     result = await hass.config_entries.flow.async_configure(
         flow_id, {"postcode": "not a postcode", "advanced": {}}
@@ -101,7 +87,7 @@ async def test_cannot_connect_then_retry(
 ) -> None:
     """The service down is a form error; the same input works once it is back."""
     freezer.move_to("2018-01-20T12:10:00+00:00")
-    flow_id = await _carbon_intensity_form(hass)
+    flow_id = await start_flow(hass, "carbon_intensity")
     mock_api.get(url_re(CI_URL, r"/.*"), status=503)
     result = await hass.config_entries.flow.async_configure(
         flow_id, {"postcode": postcode, "advanced": {}}
@@ -130,7 +116,7 @@ async def test_same_region_twice_aborts(
     freezer.move_to("2018-01-20T12:10:00+00:00")
     national_entry().add_to_hass(hass)
     mock_national(mock_api)
-    flow_id = await _carbon_intensity_form(hass)
+    flow_id = await start_flow(hass, "carbon_intensity")
     result = await hass.config_entries.flow.async_configure(flow_id, {"advanced": {}})
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "already_configured"
@@ -141,12 +127,12 @@ async def test_same_region_twice_aborts(
         repeat=True,
     )
     mock_api.get(url_re(CI_URL, r"/regional/intensity/.*/regionid/9"), payload={"data": None})
-    flow_id = await _carbon_intensity_form(hass)
+    flow_id = await start_flow(hass, "carbon_intensity")
     result = await hass.config_entries.flow.async_configure(
         flow_id, {"postcode": "NG1", "advanced": {}}
     )
     assert result["type"] is FlowResultType.CREATE_ENTRY
-    flow_id = await _carbon_intensity_form(hass)
+    flow_id = await start_flow(hass, "carbon_intensity")
     result = await hass.config_entries.flow.async_configure(
         flow_id, {"postcode": "NG7", "advanced": {}}
     )
@@ -170,7 +156,7 @@ async def test_advanced_base_url(
         payload=load_json("carbon_intensity/generation_current.json"),
         repeat=True,
     )
-    flow_id = await _carbon_intensity_form(hass)
+    flow_id = await start_flow(hass, "carbon_intensity")
     result = await hass.config_entries.flow.async_configure(
         flow_id, {"advanced": {"base_url": mirror + "/"}}
     )
@@ -185,12 +171,7 @@ async def test_options_change_window_and_reload(
     hass: HomeAssistant, mock_api: aioresponses, freezer: FrozenDateTimeFactory
 ) -> None:
     """Changing the window length reloads the entry and moves the window."""
-    freezer.move_to("2018-01-20T12:10:00+00:00")
-    mock_national(mock_api)
-    entry = national_entry()
-    entry.add_to_hass(hass)
-    assert await hass.config_entries.async_setup(entry.entry_id)
-    await hass.async_block_till_done()
+    entry = await setup_national(hass, mock_api, freezer)
     entity_id = "sensor.great_britain_grid_greenest_window_start"
     assert hass.states.get(entity_id).state == "2018-01-20T22:00:00+00:00"
 
@@ -243,10 +224,24 @@ class _TwoStepSource(CarbonIntensitySource):
         )
 
 
+def _step(step_id: str) -> Any:
+    """The flow's written method for one of the source's steps, as config_flow.py has one per
+    step of every source."""
+
+    async def step(flow: EnergyHubConfigFlow, user_input: dict[str, Any] | None = None) -> Any:
+        return await flow._async_source_step(_TwoStepSource, step_id, user_input)
+
+    return step
+
+
 async def test_multi_step_source_routing(hass: HomeAssistant) -> None:
     """A source's later steps are routed to it, with state kept between steps."""
     with (
         patch.dict(SOURCES, {"two_step": _TwoStepSource}),
+        patch.object(EnergyHubConfigFlow, "async_step_two_step", _step("two_step"), create=True),
+        patch.object(
+            EnergyHubConfigFlow, "async_step_two_step_site", _step("two_step_site"), create=True
+        ),
         patch.object(homeassistant.config_entries.ConfigEntries, "async_setup", return_value=True),
     ):
         result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})

@@ -10,6 +10,7 @@ from pytest_homeassistant_custom_component.components.diagnostics import (
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
 from .carbon_intensity_mocks import mock_regional, regional_entry
+from .conftest import setup_integration
 
 
 @pytest.fixture
@@ -27,9 +28,7 @@ async def test_diagnostics_redacted(
     """The postcode, title and unique id are redacted; the held data is summarised."""
     mock_regional(mock_api)
     entry = regional_entry()
-    entry.add_to_hass(hass)
-    assert await hass.config_entries.async_setup(entry.entry_id)
-    await hass.async_block_till_done()
+    await setup_integration(hass, entry)
 
     diag = await get_diagnostics_for_config_entry(hass, hass_client, entry)
     assert diag["entry"] == {

@@ -3,40 +3,23 @@
 The sandbox's clock is Home Assistant's (frozen) clock, so its data follows simulated time.
 """
 
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
-from aiohttp.test_utils import TestClient, TestServer
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.config_entries import SOURCE_USER
 from homeassistant.const import STATE_UNAVAILABLE
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
-from homeassistant.util import dt as dt_util
-import pytest
 from pytest_homeassistant_custom_component.common import async_fire_time_changed
 
 from custom_components.energy_hub.const import DOMAIN
-from sandbox import STATE_KEY, create_app
+from sandbox import STATE_KEY
 from sandbox.carbon_intensity import national_actual, national_slot, regional_slot
+
+from .conftest import Sandbox, advance, sandbox_requests
 
 START = datetime(2026, 11, 23, 18, 17, tzinfo=UTC)
 SLOT = timedelta(minutes=30)
-
-type Sandbox = TestClient  # type: ignore[type-arg]
-
-
-@pytest.fixture
-async def sandbox(
-    socket_enabled: None, freezer: FrozenDateTimeFactory, monkeypatch: pytest.MonkeyPatch
-) -> AsyncIterator[Sandbox]:
-    """The sandbox on a free loopback port; every vendor URL points at it."""
-    freezer.move_to(START)
-    async with TestClient(
-        TestServer(create_app(clock=dt_util.utcnow), host="127.0.0.1", access_log=None)
-    ) as client:
-        monkeypatch.setenv("ENERGY_HUB_SANDBOX_URL", str(client.make_url("")).rstrip("/"))
-        yield client
 
 
 async def _add(hass: HomeAssistant, postcode: str) -> str:
@@ -53,17 +36,8 @@ async def _add(hass: HomeAssistant, postcode: str) -> str:
 
 
 async def _requests(sandbox: Sandbox) -> dict[str, int]:
-    resp = await sandbox.get("/_admin/requests")
-    paths: dict[str, int] = (await resp.json())["carbon_intensity"]["paths"]
-    await sandbox.delete("/_admin/requests")
-    return paths
-
-
-async def _advance(hass: HomeAssistant, freezer: FrozenDateTimeFactory, when: datetime) -> None:
-    freezer.move_to(when)
-    async_fire_time_changed(hass)
-    # The refresh runs as a background task doing real socket I/O.
-    await hass.async_block_till_done(wait_background_tasks=True)
+    """The paths asked since the last call."""
+    return dict((await sandbox_requests(sandbox, "carbon_intensity", reset=True))["paths"])
 
 
 async def test_region_end_to_end(
@@ -89,7 +63,7 @@ async def test_region_end_to_end(
 
     # A simulated day, minute by minute: one request per half hour, nothing else.
     for minute in range(1, 24 * 60 + 1):
-        await _advance(hass, freezer, START + timedelta(minutes=minute))
+        await advance(hass, freezer, START + timedelta(minutes=minute))
     paths = await _requests(sandbox)
     assert sum(paths.values()) == 48
     assert all(path.endswith("/fw48h/regionid/11") for path in paths)
@@ -112,14 +86,14 @@ async def test_national_actual_and_faults(
         await sandbox.put(
             "/_admin/faults/carbon_intensity", json={"fault": fault, "retry_after": 90}
         )
-        await _advance(hass, freezer, when)
+        await advance(hass, freezer, when)
         held = hass.states.get(entity_id)
         assert held.state != STATE_UNAVAILABLE, fault
         assert held.attributes["data_age_minutes"] >= 0, fault
         await sandbox.delete("/_admin/faults/carbon_intensity")
         # Back within the backoff (1 minute, or the 90 s the 429 asked for).
         when += timedelta(seconds=91)
-        await _advance(hass, freezer, when)
+        await advance(hass, freezer, when)
         expected = national_actual(
             national_slot(when.replace(minute=when.minute // 30 * 30, second=0))
         )
@@ -142,11 +116,11 @@ async def test_hang_times_out_and_recovers(
     state = sandbox.app[STATE_KEY]
     await state.faults.wait_hanging("carbon_intensity", 1)
     assert hass.states.get(entity_id).state != STATE_UNAVAILABLE  # still waiting
-    await _advance(hass, freezer, when + timedelta(seconds=21))
+    await advance(hass, freezer, when + timedelta(seconds=21))
     held = hass.states.get(entity_id)
     assert held.state != STATE_UNAVAILABLE
     assert held.attributes["data_age_minutes"] == 13  # fetched at 18:17
     await sandbox.delete("/_admin/faults/carbon_intensity")
-    await _advance(hass, freezer, when + timedelta(seconds=21 + 61))
+    await advance(hass, freezer, when + timedelta(seconds=21 + 61))
     assert hass.states.get(entity_id).state != STATE_UNAVAILABLE
     assert "data_age_minutes" not in hass.states.get(entity_id).attributes

@@ -1,6 +1,6 @@
 """Elexon BMRS through Home Assistant: entities, exact values, schedule, budget, outages."""
 
-from datetime import datetime, timedelta
+from datetime import timedelta
 import logging
 from typing import Any
 
@@ -12,9 +12,8 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers import device_registry as dr, entity_registry as er
 from homeassistant.util import dt as dt_util
 import pytest
-from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
 
-from .conftest import load_json, request_count
+from .conftest import advance, load_json, request_count, setup_integration, state_of
 from .elexon_mocks import (
     FUELINST,
     INDO,
@@ -25,6 +24,7 @@ from .elexon_mocks import (
     mock_elexon,
     requested_urls,
     requests_by_dataset,
+    setup_elexon,
 )
 
 PREFIX = "sensor.elexon_bmrs"
@@ -37,22 +37,8 @@ def recorder_config() -> dict[str, Any]:
     return {"exclude": {"entity_globs": [f"{PREFIX}_*"]}}
 
 
-async def _setup(hass: HomeAssistant, entry: MockConfigEntry) -> None:
-    entry.add_to_hass(hass)
-    assert await hass.config_entries.async_setup(entry.entry_id)
-    await hass.async_block_till_done()
-
-
-async def _advance(hass: HomeAssistant, freezer: FrozenDateTimeFactory, to: str | datetime) -> None:
-    freezer.move_to(to)
-    async_fire_time_changed(hass)
-    await hass.async_block_till_done()
-
-
 def _state(hass: HomeAssistant, name: str) -> str:
-    state = hass.states.get(f"{PREFIX}_{name}")
-    assert state is not None, name
-    return state.state
+    return state_of(hass, f"{PREFIX}_{name}")
 
 
 def _attributes(hass: HomeAssistant, name: str) -> dict[str, Any]:
@@ -74,10 +60,7 @@ async def test_sensors_exact(
     hass: HomeAssistant, mock_api: aioresponses, freezer: FrozenDateTimeFactory
 ) -> None:
     """Every sensor shows the fixtures' value at 17:52:30 UTC on 15 January 2025."""
-    freezer.move_to(NOW)
-    mock_elexon(mock_api)
-    entry = elexon_entry()
-    await _setup(hass, entry)
+    entry = await setup_elexon(hass, mock_api, freezer)
     assert entry.state is ConfigEntryState.LOADED
     assert requests_by_dataset(mock_api) == {
         "FUELINST": 1,
@@ -156,10 +139,7 @@ async def test_device_entities_and_defaults(
     entity_registry: er.EntityRegistry,
 ) -> None:
     """One service device; minor fuels disabled by default; diagnostics categorised."""
-    freezer.move_to(NOW)
-    mock_elexon(mock_api)
-    entry = elexon_entry()
-    await _setup(hass, entry)
+    entry = await setup_elexon(hass, mock_api, freezer)
 
     [device] = dr.async_entries_for_config_entry(device_registry, entry.entry_id)
     assert device.name == "Elexon BMRS"
@@ -197,7 +177,7 @@ async def test_unknown_fuel_codes_become_their_own_sensors(
     """A new interconnector and a new fuel type get generic sensors; solar its own."""
     freezer.move_to(NOW)
     mock_elexon(mock_api, fuelinst=_fuelinst_with(("INTLN", 640), ("BESS", -75), ("SOLAR", 120)))
-    await _setup(hass, elexon_entry())
+    await setup_integration(hass, elexon_entry())
     assert _state(hass, "intln_interconnector") == "640"
     assert _attributes(hass, "intln_interconnector")["fuel_type"] == "INTLN"
     assert _state(hass, "bess_generation") == "-75"
@@ -215,7 +195,7 @@ async def test_no_domestic_generation_no_shares(
     payload = load_json("elexon/fuelinst.json")
     payload["data"] = [row for row in payload["data"] if row["fuelType"].startswith("INT")]
     mock_elexon(mock_api, fuelinst=payload)
-    await _setup(hass, elexon_entry())
+    await setup_integration(hass, elexon_entry())
     assert _state(hass, "total_generation") == "0"
     assert _state(hass, "fossil_share") == STATE_UNAVAILABLE
     assert _state(hass, "renewable_share") == STATE_UNAVAILABLE
@@ -226,13 +206,11 @@ async def test_new_fuel_code_appears_later(
     hass: HomeAssistant, mock_api: aioresponses, freezer: FrozenDateTimeFactory
 ) -> None:
     """A code that appears after setup gets an entity without a reload."""
-    freezer.move_to(NOW)
-    mock_elexon(mock_api)
-    await _setup(hass, elexon_entry())
+    await setup_elexon(hass, mock_api, freezer)
     assert hass.states.get(f"{PREFIX}_intln_interconnector") is None
     mock_api.clear()
     mock_elexon(mock_api, fuelinst=_fuelinst_with(("INTLN", -500)))
-    await _advance(hass, freezer, "2025-01-15T17:56:05+00:00")
+    await advance(hass, freezer, "2025-01-15T17:56:05+00:00")
     assert _state(hass, "intln_interconnector") == "-500"
 
 
@@ -241,14 +219,12 @@ async def test_schedule_five_minutes_half_hours_and_ticks(
 ) -> None:
     """FUELINST a minute after each 5 minutes; demand and prices at :16 and :46; the settlement
     period turns at the half hour from held data."""
-    freezer.move_to(NOW)
-    mock_elexon(mock_api)
-    await _setup(hass, elexon_entry())
+    await setup_elexon(hass, mock_api, freezer)
     assert request_count(mock_api) == 4
 
-    await _advance(hass, freezer, "2025-01-15T17:55:55+00:00")
+    await advance(hass, freezer, "2025-01-15T17:55:55+00:00")
     assert request_count(mock_api) == 4
-    await _advance(hass, freezer, "2025-01-15T17:56:01+00:00")
+    await advance(hass, freezer, "2025-01-15T17:56:01+00:00")
     assert requests_by_dataset(mock_api)["FUELINST"] == 2
     assert request_count(mock_api) == 5
     assert _state(hass, "data_last_retrieved") == "2025-01-15T17:56:01+00:00"
@@ -258,18 +234,18 @@ async def test_schedule_five_minutes_half_hours_and_ticks(
     )
     assert url.query["publishDateTimeFrom"] == "2025-01-15T17:40:00Z"
 
-    await _advance(hass, freezer, "2025-01-15T17:59:59+00:00")
+    await advance(hass, freezer, "2025-01-15T17:59:59+00:00")
     assert _state(hass, "settlement_period") == "36"
-    await _advance(hass, freezer, "2025-01-15T18:00:00+00:00")
+    await advance(hass, freezer, "2025-01-15T18:00:00+00:00")
     assert _state(hass, "settlement_period") == "37"
     assert request_count(mock_api) == 5  # the tick made no request
-    await _advance(hass, freezer, "2025-01-15T18:01:01+00:00")
+    await advance(hass, freezer, "2025-01-15T18:01:01+00:00")
     assert request_count(mock_api) == 6  # FUELINST only; INDO waits for Elexon to publish
 
     for minute in range(6, 16, 5):
-        await _advance(hass, freezer, f"2025-01-15T18:{minute:02d}:01+00:00")
+        await advance(hass, freezer, f"2025-01-15T18:{minute:02d}:01+00:00")
     assert request_count(mock_api) == 8
-    await _advance(hass, freezer, "2025-01-15T18:16:01+00:00")
+    await advance(hass, freezer, "2025-01-15T18:16:01+00:00")
     assert requests_by_dataset(mock_api) == {
         "FUELINST": 6,
         "INDO": 2,
@@ -289,14 +265,10 @@ async def test_simulated_day_request_budget(
     hass: HomeAssistant, mock_api: aioresponses, freezer: FrozenDateTimeFactory
 ) -> None:
     """A day costs 288 FUELINST requests and 48 per half-hourly dataset, no more."""
-    freezer.move_to(NOW)
-    mock_elexon(mock_api)
-    await _setup(hass, elexon_entry())
+    await setup_elexon(hass, mock_api, freezer)
     start = dt_util.utcnow()
     for minute in range(1, 24 * 60 + 1):
-        freezer.move_to(start + timedelta(minutes=minute))
-        async_fire_time_changed(hass)
-        await hass.async_block_till_done()
+        await advance(hass, freezer, start + timedelta(minutes=minute))
     assert requests_by_dataset(mock_api) == {
         "FUELINST": 1 + 288,
         "INDO": 1 + 48,
@@ -327,13 +299,13 @@ async def test_clock_change_day(
     length = periods * 30  # minutes
     freezer.move_to(day_start - timedelta(minutes=20))
     mock_elexon(mock_api)
-    await _setup(hass, elexon_entry())
+    await setup_integration(hass, elexon_entry())
     # One step a minute and 10 seconds after each 5 minutes (when FUELINST is due); the
     # settlement period has turned at the half hour before.
     seen = []
     counts = {}
     for minute in range(-19, length + 46, 5):
-        await _advance(hass, freezer, day_start + timedelta(minutes=minute, seconds=10))
+        await advance(hass, freezer, day_start + timedelta(minutes=minute, seconds=10))
         counts[minute] = requests_by_dataset(mock_api)
         if minute % 30 == 1 and minute < length:
             seen.append(int(_state(hass, "settlement_period")))
@@ -358,9 +330,7 @@ async def test_groups_off_are_not_fetched(
 ) -> None:
     """Generation and prices off: FUELINST still serves the interconnectors, prices are not
     asked for, and their sensors are not created."""
-    freezer.move_to(NOW)
-    mock_elexon(mock_api)
-    await _setup(hass, elexon_entry(generation_sensors=False, price_sensors=False))
+    await setup_elexon(hass, mock_api, freezer, generation_sensors=False, price_sensors=False)
     assert requests_by_dataset(mock_api) == {"FUELINST": 1, "INDO": 1}
     assert _state(hass, "france_ifa_interconnector") == "1504"
     assert _state(hass, "national_demand") == "35218"
@@ -374,16 +344,16 @@ async def test_only_demand(
     """Every group off: only demand, half-hourly; nothing in between but the tick."""
     freezer.move_to(NOW)
     mock_elexon(mock_api)
-    await _setup(
+    await setup_integration(
         hass,
         elexon_entry(generation_sensors=False, interconnector_sensors=False, price_sensors=False),
     )
     assert requests_by_dataset(mock_api) == {"INDO": 1}
     assert hass.states.get(f"{PREFIX}_france_ifa_interconnector") is None
-    await _advance(hass, freezer, "2025-01-15T18:15:55+00:00")
+    await advance(hass, freezer, "2025-01-15T18:15:55+00:00")
     assert request_count(mock_api) == 1
     assert _state(hass, "settlement_period") == "37"
-    await _advance(hass, freezer, "2025-01-15T18:16:01+00:00")
+    await advance(hass, freezer, "2025-01-15T18:16:01+00:00")
     assert requests_by_dataset(mock_api) == {"INDO": 2}
 
 
@@ -392,23 +362,21 @@ async def test_empty_answers_keep_held_data_until_stale(
 ) -> None:
     """Elexon answering with no rows keeps the last figures; once too old they go unavailable
     (generation after 30 minutes, half-hourly data after 3 hours)."""
-    freezer.move_to(NOW)
-    mock_elexon(mock_api)
-    await _setup(hass, elexon_entry())
+    await setup_elexon(hass, mock_api, freezer)
     mock_api.clear()
     for url in (FUELINST, INDO, SYSTEM_PRICES, MARKET_INDEX):
         mock_api.get(url, payload={"data": []}, repeat=True)
-    await _advance(hass, freezer, "2025-01-15T18:16:01+00:00")
+    await advance(hass, freezer, "2025-01-15T18:16:01+00:00")
     assert _state(hass, "wind_generation") == "6813"
     assert _state(hass, "france_ifa_interconnector") == "1504"
     assert _state(hass, "system_buy_price") == "96.47"
-    await _advance(hass, freezer, "2025-01-15T18:21:01+00:00")  # interval ended 17:50
+    await advance(hass, freezer, "2025-01-15T18:21:01+00:00")  # interval ended 17:50
     assert _state(hass, "wind_generation") == STATE_UNAVAILABLE
     assert _state(hass, "france_ifa_interconnector") == STATE_UNAVAILABLE
     assert _state(hass, "total_generation") == STATE_UNAVAILABLE
     assert _state(hass, "renewable_share") == STATE_UNAVAILABLE
     assert _state(hass, "national_demand") == "35218"
-    await _advance(hass, freezer, "2025-01-15T20:31:01+00:00")  # period ended 17:30
+    await advance(hass, freezer, "2025-01-15T20:31:01+00:00")  # period ended 17:30
     assert _state(hass, "national_demand") == STATE_UNAVAILABLE
     assert _state(hass, "system_sell_price") == STATE_UNAVAILABLE
     assert _state(hass, "market_index_price") == STATE_UNAVAILABLE
@@ -419,13 +387,11 @@ async def test_period_not_priced_yet_is_not_a_failure(
     hass: HomeAssistant, mock_api: aioresponses, freezer: FrozenDateTimeFactory
 ) -> None:
     """A 404 for one period's system prices keeps the last price and the entry healthy."""
-    freezer.move_to(NOW)
-    mock_elexon(mock_api)
-    await _setup(hass, elexon_entry())
+    await setup_elexon(hass, mock_api, freezer)
     mock_api.clear()
     mock_elexon(mock_api, skip={"system_prices"})
     mock_api.get(SYSTEM_PRICES, status=404, payload={"status": 404}, repeat=True)
-    await _advance(hass, freezer, "2025-01-15T18:16:01+00:00")
+    await advance(hass, freezer, "2025-01-15T18:16:01+00:00")
     assert _state(hass, "system_buy_price") == "96.47"
     assert _state(hass, "wind_generation") == "6813"
     assert _state(hass, "data_last_retrieved") == "2025-01-15T18:16:01+00:00"
@@ -440,7 +406,7 @@ async def test_nothing_published_at_setup(
     mock_api.get(INDO, payload={"data": []})
     mock_api.get(SYSTEM_PRICES, payload={"metadata": {"datasets": ["DISEBSP"]}, "data": []})
     mock_api.get(MARKET_INDEX, payload=load_json("elexon/market_index.json")["data"][:1])
-    await _setup(hass, elexon_entry())
+    await setup_integration(hass, elexon_entry())
     for name in ("total_generation", "national_demand", "system_buy_price", "market_index_price"):
         assert _state(hass, name) == STATE_UNAVAILABLE, name
     assert hass.states.get(f"{PREFIX}_wind_generation") is None
@@ -455,36 +421,34 @@ async def test_outage_unavailable_then_recovers(
 ) -> None:
     """Elexon failing makes the sensors unavailable, retries back off, and it recovers."""
     caplog.set_level(logging.INFO, logger="custom_components.energy_hub")
-    freezer.move_to(NOW)
-    mock_elexon(mock_api)
-    await _setup(hass, elexon_entry())
+    await setup_elexon(hass, mock_api, freezer)
     mock_api.clear()
     mock_api.get(FUELINST, status=503, repeat=True)
     before = request_count(mock_api)
-    await _advance(hass, freezer, "2025-01-15T17:56:01+00:00")
+    await advance(hass, freezer, "2025-01-15T17:56:01+00:00")
     assert _state(hass, "wind_generation") == STATE_UNAVAILABLE
     assert _state(hass, "national_demand") == STATE_UNAVAILABLE
     assert request_count(mock_api) - before == 1
-    await _advance(hass, freezer, "2025-01-15T17:57:02+00:00")  # 1 minute
+    await advance(hass, freezer, "2025-01-15T17:57:02+00:00")  # 1 minute
     assert request_count(mock_api) - before == 2
-    await _advance(hass, freezer, "2025-01-15T17:58:03+00:00")
+    await advance(hass, freezer, "2025-01-15T17:58:03+00:00")
     assert request_count(mock_api) - before == 2
-    await _advance(hass, freezer, "2025-01-15T17:59:03+00:00")  # then 2
+    await advance(hass, freezer, "2025-01-15T17:59:03+00:00")  # then 2
     assert request_count(mock_api) - before == 3
 
     mock_api.clear()
     mock_elexon(mock_api)
     before = request_count(mock_api)
-    await _advance(hass, freezer, "2025-01-15T18:03:04+00:00")  # then 4
+    await advance(hass, freezer, "2025-01-15T18:03:04+00:00")  # then 4
     assert _state(hass, "wind_generation") == "6813"
     assert _state(hass, "settlement_period") == "37"
     assert request_count(mock_api) - before == 1  # only FUELINST was due
     assert len([r for r in caplog.records if "Error fetching" in r.getMessage()]) == 1
     assert len([r for r in caplog.records if "recovered" in r.getMessage()]) == 1
     # Back on the schedule.
-    await _advance(hass, freezer, "2025-01-15T18:05:55+00:00")
+    await advance(hass, freezer, "2025-01-15T18:05:55+00:00")
     assert request_count(mock_api) - before == 1
-    await _advance(hass, freezer, "2025-01-15T18:06:01+00:00")
+    await advance(hass, freezer, "2025-01-15T18:06:01+00:00")
     assert request_count(mock_api) - before == 2
 
 
@@ -493,21 +457,19 @@ async def test_rate_limited_prices(
 ) -> None:
     """A 429 on one dataset fails the update; the retry waits as long as Elexon asked and
     fetches again what was due."""
-    freezer.move_to(NOW)
-    mock_elexon(mock_api)
-    await _setup(hass, elexon_entry())
+    await setup_elexon(hass, mock_api, freezer)
     mock_api.clear()
     mock_elexon(mock_api, skip={"system_prices"})
     mock_api.get(SYSTEM_PRICES, status=429, headers={"Retry-After": "300"}, repeat=True)
     before = requests_by_dataset(mock_api)
-    await _advance(hass, freezer, "2025-01-15T18:16:01+00:00")
+    await advance(hass, freezer, "2025-01-15T18:16:01+00:00")
     assert _state(hass, "system_buy_price") == STATE_UNAVAILABLE
     assert requests_by_dataset(mock_api) - before == {
         "FUELINST": 1,
         "INDO": 1,
         "system_prices": 1,
     }
-    await _advance(hass, freezer, "2025-01-15T18:20:59+00:00")
+    await advance(hass, freezer, "2025-01-15T18:20:59+00:00")
     assert requests_by_dataset(mock_api) - before == {
         "FUELINST": 1,
         "INDO": 1,
@@ -516,7 +478,7 @@ async def test_rate_limited_prices(
     mock_api.clear()
     mock_elexon(mock_api)
     before = requests_by_dataset(mock_api)
-    await _advance(hass, freezer, "2025-01-15T18:21:03+00:00")
+    await advance(hass, freezer, "2025-01-15T18:21:03+00:00")
     assert requests_by_dataset(mock_api) - before == {
         "FUELINST": 1,
         "INDO": 1,
@@ -530,10 +492,7 @@ async def test_diagnostics_summary(
     hass: HomeAssistant, mock_api: aioresponses, freezer: FrozenDateTimeFactory
 ) -> None:
     """The source's part of the diagnostics: what is held and when each dataset was asked."""
-    freezer.move_to(NOW)
-    mock_elexon(mock_api)
-    entry = elexon_entry()
-    await _setup(hass, entry)
+    entry = await setup_elexon(hass, mock_api, freezer)
     coordinator = entry.runtime_data
     assert coordinator.source.request_count == 4
     # Woken before anything is due: nothing asked, the same data back.

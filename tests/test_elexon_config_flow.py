@@ -2,31 +2,24 @@
 
 from aioresponses import aioresponses
 from freezegun.api import FrozenDateTimeFactory
-from homeassistant.config_entries import SOURCE_USER
 from homeassistant.const import STATE_UNAVAILABLE
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.helpers import entity_registry as er
 import pytest
 
-from custom_components.energy_hub.const import DOMAIN
 from custom_components.energy_hub.sources.elexon import ElexonSource
 
-from .conftest import request_count
-from .elexon_mocks import CURRENT, ELEXON_URL, NOW, elexon_entry, mock_elexon, requests_by_dataset
-
-
-async def _elexon_form(hass: HomeAssistant) -> str:
-    result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
-    assert result["type"] is FlowResultType.MENU
-    assert "elexon" in result["menu_options"]
-    result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], {"next_step_id": "elexon"}
-    )
-    assert result["type"] is FlowResultType.FORM
-    assert result["step_id"] == "elexon"
-    assert result["errors"] == {}
-    return result["flow_id"]
+from .conftest import request_count, start_flow
+from .elexon_mocks import (
+    CURRENT,
+    ELEXON_URL,
+    NOW,
+    elexon_entry,
+    mock_elexon,
+    requests_by_dataset,
+    setup_elexon,
+)
 
 
 async def test_add_checks_the_api(
@@ -35,7 +28,7 @@ async def test_add_checks_the_api(
     """Nothing to fill in; the API is asked once before the entry is created."""
     freezer.move_to(NOW)
     mock_elexon(mock_api)
-    flow_id = await _elexon_form(hass)
+    flow_id = await start_flow(hass, "elexon")
     result = await hass.config_entries.flow.async_configure(flow_id, {"advanced": {}})
     assert result["type"] is FlowResultType.CREATE_ENTRY
     assert result["title"] == "Elexon BMRS"
@@ -62,7 +55,7 @@ async def test_cannot_connect_then_retry(
 ) -> None:
     """Elexon down is a form error; the same form works once it is back."""
     freezer.move_to(NOW)
-    flow_id = await _elexon_form(hass)
+    flow_id = await start_flow(hass, "elexon")
     mock_api.get(CURRENT, status=502, body="<html>Bad gateway</html>")
     result = await hass.config_entries.flow.async_configure(flow_id, {"advanced": {}})
     assert result["type"] is FlowResultType.FORM
@@ -83,7 +76,7 @@ async def test_second_entry_aborts_without_asking(
     """There is one GB grid: a second entry aborts, and the API is not even asked."""
     freezer.move_to(NOW)
     elexon_entry().add_to_hass(hass)
-    flow_id = await _elexon_form(hass)
+    flow_id = await start_flow(hass, "elexon")
     result = await hass.config_entries.flow.async_configure(flow_id, {"advanced": {}})
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "already_configured"
@@ -97,7 +90,7 @@ async def test_advanced_base_url(
     freezer.move_to(NOW)
     mirror = "https://mirror.example.test/bmrs"
     mock_elexon(mock_api, base=mirror)
-    flow_id = await _elexon_form(hass)
+    flow_id = await start_flow(hass, "elexon")
     result = await hass.config_entries.flow.async_configure(
         flow_id, {"advanced": {"base_url": mirror + "/"}}
     )
@@ -116,12 +109,7 @@ async def test_options_turn_groups_off_and_on(
     entity_registry: er.EntityRegistry,
 ) -> None:
     """Turning prices off reloads the entry: no price requests, the price sensors go away."""
-    freezer.move_to(NOW)
-    mock_elexon(mock_api)
-    entry = elexon_entry()
-    entry.add_to_hass(hass)
-    assert await hass.config_entries.async_setup(entry.entry_id)
-    await hass.async_block_till_done()
+    entry = await setup_elexon(hass, mock_api, freezer)
     price = "sensor.elexon_bmrs_system_buy_price"
     assert hass.states.get(price).state == "96.47"
 

@@ -5,28 +5,23 @@ The sandbox's clock is Home Assistant's (frozen) clock. The day simulated is Sun
 """
 
 from collections import Counter
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from aiohttp.test_utils import TestClient, TestServer
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.config_entries import SOURCE_USER
 from homeassistant.const import STATE_UNAVAILABLE
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
-from homeassistant.util import dt as dt_util
 import pytest
-from pytest_homeassistant_custom_component.common import async_fire_time_changed
 
 from custom_components.energy_hub.const import DOMAIN
-from sandbox import create_app
 from sandbox.elexon import half_hour, interval
+
+from .conftest import Sandbox, advance, sandbox_requests, state_of
 
 START = datetime(2026, 10, 24, 23, 40, tzinfo=UTC)  # 00:40 BST on the 25th: period 2
 PREFIX = "sensor.elexon_bmrs"
-
-type Sandbox = TestClient  # type: ignore[type-arg]
 
 
 @pytest.fixture
@@ -34,19 +29,6 @@ def recorder_config() -> dict[str, Any]:
     """Simulated days write thousands of states; the recorder committing each one would
     dominate the run time and is not what these tests are about."""
     return {"exclude": {"entity_globs": [f"{PREFIX}_*"]}}
-
-
-@pytest.fixture
-async def sandbox(
-    socket_enabled: None, freezer: FrozenDateTimeFactory, monkeypatch: pytest.MonkeyPatch
-) -> AsyncIterator[Sandbox]:
-    """The sandbox on a free loopback port; every vendor URL points at it."""
-    freezer.move_to(START)
-    async with TestClient(
-        TestServer(create_app(clock=dt_util.utcnow), host="127.0.0.1", access_log=None)
-    ) as client:
-        monkeypatch.setenv("ENERGY_HUB_SANDBOX_URL", str(client.make_url("")).rstrip("/"))
-        yield client
 
 
 async def _add(hass: HomeAssistant) -> None:
@@ -61,23 +43,12 @@ async def _add(hass: HomeAssistant) -> None:
 
 
 async def _requests(sandbox: Sandbox) -> dict[str, int]:
-    resp = await sandbox.get("/_admin/requests")
-    paths: dict[str, int] = (await resp.json())["elexon"]["paths"]
-    await sandbox.delete("/_admin/requests")
-    return paths
-
-
-async def _advance(hass: HomeAssistant, freezer: FrozenDateTimeFactory, when: datetime) -> None:
-    freezer.move_to(when)
-    async_fire_time_changed(hass)
-    # The refresh runs as a background task doing real socket I/O.
-    await hass.async_block_till_done(wait_background_tasks=True)
+    """The paths asked since the last call."""
+    return dict((await sandbox_requests(sandbox, "elexon", reset=True))["paths"])
 
 
 def _state(hass: HomeAssistant, name: str) -> str:
-    state = hass.states.get(f"{PREFIX}_{name}")
-    assert state is not None, name
-    return state.state
+    return state_of(hass, f"{PREFIX}_{name}")
 
 
 async def test_long_day_end_to_end(
@@ -108,7 +79,7 @@ async def test_long_day_end_to_end(
     # counts below.
     periods = [2]
     for minute in range(1, 25 * 60 + 1, 5):
-        await _advance(hass, freezer, START + timedelta(minutes=minute, seconds=10))
+        await advance(hass, freezer, START + timedelta(minutes=minute, seconds=10))
         value = int(_state(hass, "settlement_period"))
         if value != periods[-1]:
             periods.append(value)
@@ -151,11 +122,11 @@ async def test_faults_then_recovery(
     when = datetime(2026, 10, 24, 23, 46, 1, tzinfo=UTC)
     for fault in ("http_500", "html_502", "malformed_json", "rate_limit"):
         await sandbox.put("/_admin/faults/elexon", json={"fault": fault, "retry_after": 90})
-        await _advance(hass, freezer, when)
+        await advance(hass, freezer, when)
         assert _state(hass, entity) == STATE_UNAVAILABLE, fault
         await sandbox.delete("/_admin/faults/elexon")
         when += timedelta(seconds=91)  # within the backoff (1 minute, or the 90 s asked)
-        await _advance(hass, freezer, when)
+        await advance(hass, freezer, when)
         assert _state(hass, entity) != STATE_UNAVAILABLE, fault
         latest = when.replace(second=0, minute=when.minute - when.minute % 5) - timedelta(minutes=5)
         assert _state(hass, entity) == str(interval(latest).generation["WIND"]), fault

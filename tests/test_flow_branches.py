@@ -1,5 +1,5 @@
 """Config flow branches: a step method for every source step, accounts with nothing to add,
-an empty choice, and a reauth that opens another account.
+a reauth that opens another account.
 
 Driven through Home Assistant's flow manager against the in-process sandbox (its account
 tables extended for the test) or, for Aretas, aioresponses.
@@ -54,21 +54,6 @@ async def test_hoymiles_account_without_plants(
     assert result["type"] is FlowResultType.FORM
     assert result["step_id"] == "hoymiles"
     assert result["errors"] == {"base": "no_plants"}
-
-
-async def test_hoymiles_no_plant_chosen(hass: HomeAssistant, sandbox: Sandbox) -> None:
-    """The plants step with nothing ticked: the error sits on the plants field."""
-    flow_id = await start_flow(hass, "hoymiles")
-    result = await hass.config_entries.flow.async_configure(
-        flow_id,
-        {"username": sb_hoymiles.DEMO_USER, "password": sb_hoymiles.PASSWORD, "advanced": {}},
-    )
-    assert result["step_id"] == "hoymiles_plants"
-    result = await hass.config_entries.flow.async_configure(flow_id, {"plants": []})
-    assert result["type"] is FlowResultType.FORM
-    assert result["step_id"] == "hoymiles_plants"
-    assert result["errors"] == {"plants": "no_plants_chosen"}
-    assert not hass.config_entries.async_entries()
 
 
 async def test_xolta_account_without_sites(

@@ -4,29 +4,23 @@ sites, Aretas devices); options refuse a value the account does not offer.
 Through Home Assistant's flow manager against the in-process sandbox.
 """
 
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Any
 from unittest.mock import patch
 
-from aiohttp.test_utils import TestClient, TestServer
-from freezegun.api import FrozenDateTimeFactory
-from homeassistant.config_entries import SOURCE_USER, ConfigEntryState
+from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
-from homeassistant.util import dt as dt_util
 import pytest
-from pytest_homeassistant_custom_component.common import MockConfigEntry
 
-from custom_components.energy_hub.const import DOMAIN
 from custom_components.energy_hub.sources.aretas import AretasSource
 from custom_components.energy_hub.sources.base import FlowError
 from custom_components.energy_hub.sources.xolta import XoltaSource
-from sandbox import create_app
 import sandbox.aretas as sb_aretas
 import sandbox.hoymiles as sb_hoymiles
 
-type Sandbox = TestClient  # type: ignore[type-arg]
+from .conftest import Sandbox, setup_integration, start_flow
+from .entries import hoymiles_entry
 
 HOYMILES_PLANTS = [
     {"value": "1001", "label": "Balcony Row"},
@@ -36,24 +30,14 @@ HOYMILES_PLANTS = [
 
 
 @pytest.fixture
-async def vendors(
-    socket_enabled: None, freezer: FrozenDateTimeFactory, monkeypatch: pytest.MonkeyPatch
-) -> AsyncIterator[Sandbox]:
-    """The sandbox on loopback, following Home Assistant's (frozen) clock."""
-    freezer.move_to(datetime(2026, 6, 6, 13, 1, tzinfo=UTC))
-    async with TestClient(
-        TestServer(create_app(clock=dt_util.utcnow), host="127.0.0.1", access_log=None)
-    ) as client:
-        monkeypatch.setenv("ENERGY_HUB_SANDBOX_URL", str(client.make_url("")).rstrip("/"))
-        yield client
+def start() -> datetime:
+    """A June afternoon: the sandbox's plants produce."""
+    return datetime(2026, 6, 6, 13, 1, tzinfo=UTC)
 
 
 async def _first_step(hass: HomeAssistant, source: str, user_input: dict[str, Any]) -> Any:
-    result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
-    result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], {"next_step_id": source}
-    )
-    return await hass.config_entries.flow.async_configure(result["flow_id"], user_input)
+    flow_id = await start_flow(hass, source)
+    return await hass.config_entries.flow.async_configure(flow_id, user_input)
 
 
 def _options(result: Any, field: str) -> list[Any]:
@@ -75,7 +59,7 @@ def _fail_once(source: type[Any], step_id: str) -> Any:
 
 
 async def test_hoymiles_plants_kept_after_no_plant_chosen(
-    hass: HomeAssistant, vendors: Sandbox
+    hass: HomeAssistant, sandbox: Sandbox
 ) -> None:
     """ "Choose at least one plant": the plants are still offered and one can be chosen."""
     result = await _first_step(
@@ -97,7 +81,7 @@ async def test_hoymiles_plants_kept_after_no_plant_chosen(
     assert result["options"]["plants"] == ["1003"]
 
 
-async def test_xolta_sites_kept_after_an_error(hass: HomeAssistant, vendors: Sandbox) -> None:
+async def test_xolta_sites_kept_after_an_error(hass: HomeAssistant, sandbox: Sandbox) -> None:
     """An error on the site step shows the account's sites again, not a bare text field."""
     result = await _first_step(
         hass,
@@ -125,7 +109,7 @@ async def test_xolta_sites_kept_after_an_error(hass: HomeAssistant, vendors: San
     assert result["data"]["site_id"] == "sandbox-cottage"
 
 
-async def test_aretas_devices_kept_after_an_error(hass: HomeAssistant, vendors: Sandbox) -> None:
+async def test_aretas_devices_kept_after_an_error(hass: HomeAssistant, sandbox: Sandbox) -> None:
     """An error on the device step shows the account's devices again."""
     result = await _first_step(
         hass,
@@ -150,24 +134,11 @@ async def test_aretas_devices_kept_after_an_error(hass: HomeAssistant, vendors: 
 
 
 async def test_hoymiles_options_refuse_a_plant_the_account_lacks(
-    hass: HomeAssistant, vendors: Sandbox
+    hass: HomeAssistant, sandbox: Sandbox
 ) -> None:
     """A typed-in plant id the account does not have is refused, not saved (which blanked
     every entity); the account's plants are accepted."""
-    entry = MockConfigEntry(
-        domain=DOMAIN,
-        title="Hoymiles",
-        unique_id=f"hoymiles_{sb_hoymiles.DEMO_USER}",
-        data={
-            "source": "hoymiles",
-            "username": sb_hoymiles.DEMO_USER,
-            "password": sb_hoymiles.PASSWORD,
-        },
-        options={"plants": [], "scan_interval": 5, "history_days": 1},
-    )
-    entry.add_to_hass(hass)
-    await hass.config_entries.async_setup(entry.entry_id)
-    await hass.async_block_till_done(wait_background_tasks=True)
+    entry = await setup_integration(hass, hoymiles_entry([], title="Hoymiles"))
     assert entry.state is ConfigEntryState.LOADED
 
     result = await hass.config_entries.options.async_init(entry.entry_id)

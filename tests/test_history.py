@@ -37,6 +37,8 @@ from custom_components.energy_hub.sources.base import (
     StatisticSpec,
 )
 
+from .conftest import advance, setup_integration
+
 HOUR = timedelta(hours=1)
 NOW = datetime(2026, 6, 10, 12, 5, tzinfo=UTC)
 SPEC = StatisticSpec(key="fake_meter_energy", name="Fake energy", unit="kWh", unit_class="energy")
@@ -131,16 +133,8 @@ async def _sums(hass: HomeAssistant) -> list[tuple[datetime, float]]:
 
 async def _setup(hass: HomeAssistant) -> MockConfigEntry:
     entry = MockConfigEntry(domain=DOMAIN, title="Fake", unique_id="fake", data={"source": "fake"})
-    entry.add_to_hass(hass)
-    assert await hass.config_entries.async_setup(entry.entry_id)
-    await hass.async_block_till_done(wait_background_tasks=True)
+    await setup_integration(hass, entry)
     return entry
-
-
-async def _advance(hass: HomeAssistant, freezer: FrozenDateTimeFactory, to: datetime) -> None:
-    freezer.move_to(to)
-    async_fire_time_changed(hass)
-    await hass.async_block_till_done(wait_background_tasks=True)
 
 
 async def test_backfill_in_background_then_hourly(
@@ -155,7 +149,7 @@ async def test_backfill_in_background_then_hourly(
     assert sums[-1] == (datetime(2026, 6, 10, 11, tzinfo=UTC), 48.0)
     assert entry.runtime_data.history_written == {"energy_hub:fake_meter_energy": 48}
 
-    await _advance(hass, freezer, NOW + HOUR)
+    await advance(hass, freezer, NOW + HOUR)
     assert fake_source.calls[-1] == datetime(2026, 6, 8, 13, tzinfo=UTC)  # bounded by the horizon
     sums = await _sums(hass)
     assert sums[-1] == (datetime(2026, 6, 10, 12, tzinfo=UTC), 49.0)
@@ -173,15 +167,15 @@ async def test_history_failure_backs_off_and_recovers(
     entry = await _setup(hass)
     assert entry.state is ConfigEntryState.LOADED
     assert "history not updated (down); retrying in 0:01:00" in caplog.text
-    await _advance(hass, freezer, NOW + timedelta(seconds=61))
+    await advance(hass, freezer, NOW + timedelta(seconds=61))
     assert len(fake_source.calls) == 2
     fake_source.error = ApiRateLimitedError("slow down", retry_after=600)
-    await _advance(hass, freezer, NOW + timedelta(seconds=61 + 121))
+    await advance(hass, freezer, NOW + timedelta(seconds=61 + 121))
     assert len(fake_source.calls) == 3
     fake_source.error = None
-    await _advance(hass, freezer, NOW + timedelta(seconds=61 + 121 + 599))
+    await advance(hass, freezer, NOW + timedelta(seconds=61 + 121 + 599))
     assert len(fake_source.calls) == 3  # the service asked for 10 minutes
-    await _advance(hass, freezer, NOW + timedelta(seconds=61 + 121 + 601))
+    await advance(hass, freezer, NOW + timedelta(seconds=61 + 121 + 601))
     assert len(fake_source.calls) == 4
     assert len(await _sums(hass)) == 48
 
@@ -303,7 +297,7 @@ async def test_history_due_during_a_rebuild_runs_after_it(
         datetime(2026, 6, 8, 13, tzinfo=UTC),  # the run that came due, after the rebuild
     ]
     assert (await _sums(hass))[-1] == (datetime(2026, 6, 10, 12, tzinfo=UTC), 49.0)
-    await _advance(hass, freezer, NOW + 2 * HOUR + timedelta(seconds=1))
+    await advance(hass, freezer, NOW + 2 * HOUR + timedelta(seconds=1))
     assert fake_source.calls[-1] == datetime(2026, 6, 8, 14, tzinfo=UTC)
     assert (await _sums(hass))[-1] == (datetime(2026, 6, 10, 13, tzinfo=UTC), 50.0)
 
@@ -321,7 +315,7 @@ async def test_long_history_outage_logs_once_then_recovery(
     when = NOW
     for failure in range(1, 8):  # 1, 2, 4, ... 30 minutes
         when += min(timedelta(minutes=2 ** (failure - 1)), timedelta(minutes=30))
-        await _advance(hass, freezer, when + timedelta(seconds=1))
+        await advance(hass, freezer, when + timedelta(seconds=1))
         when += timedelta(seconds=1)
     assert len(fake_source.calls) == 8
 
@@ -338,12 +332,12 @@ async def test_long_history_outage_logs_once_then_recovery(
     assert lines(logging.INFO) == lines(logging.WARNING)
     fake_source.error = None
     when += timedelta(minutes=30)
-    await _advance(hass, freezer, when + timedelta(seconds=1))
+    await advance(hass, freezer, when + timedelta(seconds=1))
     assert len(fake_source.calls) == 9
     assert lines(logging.INFO)[1:] == [f"fake {_entry_id(hass)}: history updated again"]
     assert len(await _sums(hass)) == 48
     fake_source.error = ApiConnectionError("down again")
-    await _advance(hass, freezer, when + HOUR + timedelta(seconds=2))
+    await advance(hass, freezer, when + HOUR + timedelta(seconds=2))
     assert len(fake_source.calls) == 10
     assert lines(logging.WARNING)[1:] == [
         f"fake {_entry_id(hass)}: history not updated (down again); retrying in 0:01:00"
@@ -374,7 +368,7 @@ async def test_public_source_history_rejected_is_retried_not_reauth(
         assert entry.state is ConfigEntryState.LOADED
         assert entry.runtime_data.history_failures == 1
         fake_source.error = None
-        await _advance(hass, freezer, NOW + timedelta(seconds=61))
+        await advance(hass, freezer, NOW + timedelta(seconds=61))
     assert len(fake_source.calls) == 2
     assert len(await _sums(hass)) == 48
     assert entry.runtime_data.history_failures == 0

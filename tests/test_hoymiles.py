@@ -5,7 +5,6 @@ The sandbox's clock is Home Assistant's frozen clock; its ground-truth functions
 and statistics are checked against them.
 """
 
-from collections.abc import AsyncIterator
 import dataclasses
 from datetime import UTC, date, datetime, time, timedelta
 import itertools
@@ -13,10 +12,9 @@ from typing import Any
 from unittest.mock import patch
 from zoneinfo import ZoneInfo
 
-from aiohttp.test_utils import TestClient, TestServer
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.components.recorder.statistics import statistics_during_period
-from homeassistant.config_entries import SOURCE_USER, ConfigEntryState
+from homeassistant.config_entries import ConfigEntryState
 from homeassistant.const import STATE_UNAVAILABLE
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
@@ -25,7 +23,7 @@ from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.recorder import get_instance
 from homeassistant.util import dt as dt_util
 import pytest
-from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
+from pytest_homeassistant_custom_component.common import MockConfigEntry
 from pytest_homeassistant_custom_component.components.recorder.common import (
     async_wait_recording_done,
 )
@@ -33,30 +31,14 @@ from pytest_homeassistant_custom_component.components.recorder.common import (
 from custom_components.energy_hub import async_remove_config_entry_device
 from custom_components.energy_hub.const import DOMAIN
 from custom_components.energy_hub.sources.hoymiles import HoymilesSource
-from sandbox import create_app
 import sandbox.hoymiles as sb
+
+from .conftest import Sandbox, advance, sandbox_requests, setup_integration, start_flow
+from .entries import hoymiles_entry as entry
 
 USER = sb.DEMO_USER
 UNIQUE = f"hoymiles_{USER}"
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
-
-type Sandbox = TestClient  # type: ignore[type-arg]
-
-
-def entry(plants: list[str] | None = None, password: str = sb.PASSWORD, **options: Any) -> Any:
-    """The demo account as the flow creates it."""
-    return MockConfigEntry(
-        domain=DOMAIN,
-        title=f"Hoymiles {USER}",
-        unique_id=UNIQUE,
-        data={"source": "hoymiles", "username": USER, "password": password},
-        options={
-            "plants": plants if plants is not None else ["1001", "1003"],
-            "scan_interval": 5,
-            "history_days": 1,
-            **options,
-        },
-    )
 
 
 @pytest.fixture
@@ -65,38 +47,8 @@ def start() -> datetime:
     return datetime(2026, 6, 6, 13, 1, tzinfo=UTC)
 
 
-@pytest.fixture
-async def hoymiles(
-    socket_enabled: None,
-    freezer: FrozenDateTimeFactory,
-    monkeypatch: pytest.MonkeyPatch,
-    start: datetime,
-) -> AsyncIterator[Sandbox]:
-    """The sandbox on loopback, following Home Assistant's clock."""
-    freezer.move_to(start)
-    async with TestClient(
-        TestServer(create_app(clock=dt_util.utcnow), host="127.0.0.1", access_log=None)
-    ) as client:
-        monkeypatch.setenv("ENERGY_HUB_SANDBOX_URL", str(client.make_url("")).rstrip("/"))
-        yield client
-
-
 async def _paths(sandbox: Sandbox) -> dict[str, int]:
-    body = await (await sandbox.get("/_admin/requests")).json()
-    return dict(body["hoymiles"]["paths"])
-
-
-async def _setup(hass: HomeAssistant, config: MockConfigEntry) -> MockConfigEntry:
-    config.add_to_hass(hass)
-    await hass.config_entries.async_setup(config.entry_id)
-    await hass.async_block_till_done(wait_background_tasks=True)
-    return config
-
-
-async def _advance(hass: HomeAssistant, freezer: FrozenDateTimeFactory, when: datetime) -> None:
-    freezer.move_to(when)
-    async_fire_time_changed(hass)
-    await hass.async_block_till_done(wait_background_tasks=True)
+    return dict((await sandbox_requests(sandbox, "hoymiles"))["paths"])
 
 
 def _entity(hass: HomeAssistant, key: str, platform: str = "sensor") -> str | None:
@@ -130,18 +82,9 @@ def _source(config: MockConfigEntry) -> HoymilesSource:
 # --- config flow ------------------------------------------------------------------------------
 
 
-async def _form(hass: HomeAssistant) -> str:
-    result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
-    result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], {"next_step_id": "hoymiles"}
-    )
-    assert result["step_id"] == "hoymiles"
-    return str(result["flow_id"])
-
-
-async def test_flow_errors_plants_and_duplicate(hass: HomeAssistant, hoymiles: Sandbox) -> None:
+async def test_flow_errors_plants_and_duplicate(hass: HomeAssistant, sandbox: Sandbox) -> None:
     """Wrong password, outage, then the plants step; the account cannot be added twice."""
-    flow_id = await _form(hass)
+    flow_id = await start_flow(hass, "hoymiles")
 
     async def submit(password: str, username: str = USER) -> Any:
         return await hass.config_entries.flow.async_configure(
@@ -150,10 +93,10 @@ async def test_flow_errors_plants_and_duplicate(hass: HomeAssistant, hoymiles: S
 
     result = await submit("wrong")
     assert result["errors"] == {"base": "invalid_credentials"}
-    await hoymiles.put("/_admin/faults/hoymiles", json={"fault": "http_500"})
+    await sandbox.put("/_admin/faults/hoymiles", json={"fault": "http_500"})
     result = await submit(sb.PASSWORD)
     assert result["errors"] == {"base": "cannot_connect"}
-    await hoymiles.delete("/_admin/faults/hoymiles")
+    await sandbox.delete("/_admin/faults/hoymiles")
     result = await submit(sb.PASSWORD)
     assert result["step_id"] == "hoymiles_plants"
     with patch("custom_components.energy_hub.async_setup_entry", return_value=True):
@@ -170,20 +113,20 @@ async def test_flow_errors_plants_and_duplicate(hass: HomeAssistant, hoymiles: S
     }
 
     # One plant: no plants step; the same account again: aborted.
-    flow_id = await _form(hass)
+    flow_id = await start_flow(hass, "hoymiles")
     with patch("custom_components.energy_hub.async_setup_entry", return_value=True):
         result = await submit(sb.PASSWORD, username="dotted@energy-hub.example")
     assert result["type"] is FlowResultType.CREATE_ENTRY
     assert result["options"]["plants"] == []
-    flow_id = await _form(hass)
+    flow_id = await start_flow(hass, "hoymiles")
     result = await submit(sb.PASSWORD)
     result = await hass.config_entries.flow.async_configure(flow_id, {"plants": ["1002"]})
     assert result["reason"] == "already_configured"
 
 
-async def test_flow_locked_account(hass: HomeAssistant, hoymiles: Sandbox) -> None:
+async def test_flow_locked_account(hass: HomeAssistant, sandbox: Sandbox) -> None:
     """Five wrong passwords lock the account: its own error, with the wait."""
-    flow_id = await _form(hass)
+    flow_id = await start_flow(hass, "hoymiles")
     for _ in range(sb.LOCK_AFTER_FAILURES):
         result = await hass.config_entries.flow.async_configure(
             flow_id, {"username": USER, "password": "wrong", "advanced": {}}
@@ -204,67 +147,67 @@ async def _logins(sandbox: Sandbox) -> list[int]:
     return [paths.get(path, 0) for path in LOGIN_PATHS]
 
 
-async def test_second_typo_does_not_lock(hass: HomeAssistant, hoymiles: Sandbox) -> None:
+async def test_second_typo_does_not_lock(hass: HomeAssistant, sandbox: Sandbox) -> None:
     """A salt-less account: a wrong password costs two failed logins (the hash's two
     encodings), no other method; two typos in a row (4 failures) leave the account open
     (Hoymiles locks at 5), and the right password then works."""
-    sandbox = sb.sandbox_of(hoymiles.server.app)
-    flow_id = await _form(hass)
+    emulator = sb.sandbox_of(sandbox.server.app)
+    flow_id = await start_flow(hass, "hoymiles")
     user = "dotted@energy-hub.example"
     for typo in (1, 2):
         result = await hass.config_entries.flow.async_configure(
             flow_id, {"username": user, "password": "wrong", "advanced": {}}
         )
         assert result["errors"] == {"base": "invalid_credentials"}
-        assert await _logins(hoymiles) == [2 * typo, 0, 0]
-        assert sandbox.failed_logins == 2 * typo
+        assert await _logins(sandbox) == [2 * typo, 0, 0]
+        assert emulator.failed_logins == 2 * typo
     with patch("custom_components.energy_hub.async_setup_entry", return_value=True):
         result = await hass.config_entries.flow.async_configure(
             flow_id, {"username": user, "password": sb.PASSWORD, "advanced": {}}
         )
     assert result["type"] is FlowResultType.CREATE_ENTRY
-    assert sandbox.failed_logins == 4
+    assert emulator.failed_logins == 4
 
 
-async def test_pre_insp_without_the_envelope(hass: HomeAssistant, hoymiles: Sandbox) -> None:
+async def test_pre_insp_without_the_envelope(hass: HomeAssistant, sandbox: Sandbox) -> None:
     """pre-insp answering its fields at the top level: the v3 login is tried and works."""
-    sb.sandbox_of(hoymiles.server.app).bare_pre_insp = True
-    flow_id = await _form(hass)
+    sb.sandbox_of(sandbox.server.app).bare_pre_insp = True
+    flow_id = await start_flow(hass, "hoymiles")
     result = await hass.config_entries.flow.async_configure(
         flow_id, {"username": USER, "password": sb.PASSWORD, "advanced": {}}
     )
     assert result["step_id"] == "hoymiles_plants"
-    assert await _logins(hoymiles) == [1, 0, 0]
-    assert sb.sandbox_of(hoymiles.server.app).failed_logins == 0
+    assert await _logins(sandbox) == [1, 0, 0]
+    assert sb.sandbox_of(sandbox.server.app).failed_logins == 0
 
 
-async def test_app_version_low(hass: HomeAssistant, hoymiles: Sandbox) -> None:
+async def test_app_version_low(hass: HomeAssistant, sandbox: Sandbox) -> None:
     """ "App version is low": its own flow error (not invalid credentials), no failed login,
     one try per method; an entry fails its setup for good with its own message (no reauth,
     no setup retries logging in again and again)."""
-    sandbox = sb.sandbox_of(hoymiles.server.app)
-    sandbox.min_app_version = "99.0.0"
-    flow_id = await _form(hass)
+    emulator = sb.sandbox_of(sandbox.server.app)
+    emulator.min_app_version = "99.0.0"
+    flow_id = await start_flow(hass, "hoymiles")
     result = await hass.config_entries.flow.async_configure(
         flow_id, {"username": USER, "password": sb.PASSWORD, "advanced": {}}
     )
     assert result["errors"] == {"base": "app_outdated"}
-    assert await _logins(hoymiles) == [1, 1, 1]
-    assert sandbox.failed_logins == 0
+    assert await _logins(sandbox) == [1, 1, 1]
+    assert emulator.failed_logins == 0
 
-    config = await _setup(hass, entry())
+    config = await setup_integration(hass, entry(), loaded=False)
     assert config.state is ConfigEntryState.SETUP_ERROR
     assert config.error_reason_translation_key == "app_outdated"
     flows = hass.config_entries.flow.async_progress_by_handler(DOMAIN)
     assert [flow["context"]["source"] for flow in flows] == ["user"]  # no reauth
-    assert await _logins(hoymiles) == [2, 2, 2]
-    assert sandbox.failed_logins == 0
+    assert await _logins(sandbox) == [2, 2, 2]
+    assert emulator.failed_logins == 0
 
 
-async def test_many_plants_in_pages(hass: HomeAssistant, hoymiles: Sandbox) -> None:
+async def test_many_plants_in_pages(hass: HomeAssistant, sandbox: Sandbox) -> None:
     """An account of 25 plants that the cloud lists 10 a page: all 25 are offered in the
     flow and shown by the entry."""
-    flow_id = await _form(hass)
+    flow_id = await start_flow(hass, "hoymiles")
     result = await hass.config_entries.flow.async_configure(
         flow_id, {"username": sb.MANY_USER, "password": sb.PASSWORD, "advanced": {}}
     )
@@ -272,18 +215,9 @@ async def test_many_plants_in_pages(hass: HomeAssistant, hoymiles: Sandbox) -> N
     offered = result["data_schema"].schema["plants"].config["options"]
     assert [option["value"] for option in offered] == [str(n) for n in range(1004, 1029)]
     assert offered[24] == {"value": "1028", "label": "Allotment 25"}
-    assert (await _paths(hoymiles))["/pvm/api/0/station/select_by_page"] == 3
+    assert (await _paths(sandbox))["/pvm/api/0/station/select_by_page"] == 3
 
-    config = await _setup(
-        hass,
-        MockConfigEntry(
-            domain=DOMAIN,
-            title=f"Hoymiles {sb.MANY_USER}",
-            unique_id=f"hoymiles_{sb.MANY_USER}",
-            data={"source": "hoymiles", "username": sb.MANY_USER, "password": sb.PASSWORD},
-            options={"plants": [], "scan_interval": 5, "history_days": 1},
-        ),
-    )
+    config = await setup_integration(hass, entry([], user=sb.MANY_USER))
     assert config.state is ConfigEntryState.LOADED
     assert set(_source(config).plants) == set(range(1004, 1029))
     plants = [
@@ -304,9 +238,9 @@ async def test_many_plants_in_pages(hass: HomeAssistant, hoymiles: Sandbox) -> N
     )
 
 
-async def test_options(hass: HomeAssistant, hoymiles: Sandbox) -> None:
+async def test_options(hass: HomeAssistant, sandbox: Sandbox) -> None:
     """Plant ids, an interval never below 2 minutes, history at most a year."""
-    config = await _setup(hass, entry())
+    config = await setup_integration(hass, entry())
     result = await hass.config_entries.options.async_init(config.entry_id)
     # The account's plants are offered by name.
     plants = result["data_schema"].schema["plants"].config
@@ -335,11 +269,9 @@ async def test_options(hass: HomeAssistant, hoymiles: Sandbox) -> None:
     }
 
 
-async def test_wrong_password_reauth_and_reconfigure(
-    hass: HomeAssistant, hoymiles: Sandbox
-) -> None:
+async def test_wrong_password_reauth_and_reconfigure(hass: HomeAssistant, sandbox: Sandbox) -> None:
     """A rejected password: reauth; the right one reloads the entry; reconfigure too."""
-    config = await _setup(hass, entry(password="old-password"))
+    config = await setup_integration(hass, entry(password="old-password"), loaded=False)
     assert config.state is ConfigEntryState.SETUP_ERROR
     flows = hass.config_entries.flow.async_progress_by_handler(DOMAIN)
     assert [flow["context"]["source"] for flow in flows] == ["reauth"]
@@ -363,11 +295,11 @@ async def test_wrong_password_reauth_and_reconfigure(
 # --- live values --------------------------------------------------------------------------------
 
 
-async def test_plants_devices_and_values(hass: HomeAssistant, hoymiles: Sandbox) -> None:
+async def test_plants_devices_and_values(hass: HomeAssistant, sandbox: Sandbox) -> None:
     """Plant, DTU, microinverters, hybrid inverter, battery and meter, linked by via; values
     as the sandbox says."""
     now = dt_util.utcnow()
-    config = await _setup(hass, entry())
+    config = await setup_integration(hass, entry())
     assert config.state is ConfigEntryState.LOADED
     devices = dr.async_get(hass)
     plant = _device(hass, config, "plant_1001")
@@ -432,12 +364,12 @@ async def test_plants_devices_and_values(hass: HomeAssistant, hoymiles: Sandbox)
 
 async def test_odd_values(
     hass: HomeAssistant,
-    hoymiles: Sandbox,
+    sandbox: Sandbox,
     freezer: FrozenDateTimeFactory,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """No value: unavailable, not 0; a lower total: the held one stays."""
-    config = await _setup(hass, entry(["1001"]))
+    config = await setup_integration(hass, entry(["1001"]))
     total = _value(hass, "plant_1001:pv_energy")
     today = _value(hass, "plant_1001:pv_energy_today")
     real = sb.realtime_json
@@ -447,7 +379,7 @@ async def test_odd_values(
         return body | {"real_power": "-", "today_eq": "", "total_eq": str(total * 1000 - 500)}
 
     monkeypatch.setattr(sb, "realtime_json", odd)
-    await _advance(hass, freezer, dt_util.utcnow() + timedelta(minutes=6))
+    await advance(hass, freezer, dt_util.utcnow() + timedelta(minutes=6))
     assert _state(hass, "plant_1001:pv_power") == STATE_UNAVAILABLE
     assert _value(hass, "plant_1001:pv_energy_today") == today
     assert _value(hass, "plant_1001:pv_energy") == total
@@ -458,7 +390,7 @@ async def test_odd_values(
         return body
 
     monkeypatch.setattr(sb, "realtime_json", missing)
-    await _advance(hass, freezer, dt_util.utcnow() + timedelta(minutes=6))
+    await advance(hass, freezer, dt_util.utcnow() + timedelta(minutes=6))
     assert _state(hass, "plant_1001:pv_energy") == STATE_UNAVAILABLE
     assert _source(config).totals["1001:pv_energy"] == total
 
@@ -468,7 +400,7 @@ async def test_odd_values(
     # A plant that does not say when it last uploaded is asked every 15 minutes at most.
     monkeypatch.setattr(sb, "realtime_json", silent)
     when = dt_util.utcnow() + timedelta(minutes=6)
-    await _advance(hass, freezer, when)
+    await advance(hass, freezer, when)
     plants = _source(config).plants or {}
     assert plants[1001].realtime_due == when + timedelta(minutes=15)
     assert _state(hass, "plant_1001:last_report") == STATE_UNAVAILABLE
@@ -476,13 +408,13 @@ async def test_odd_values(
 
 async def test_micro_chart_gaps(
     hass: HomeAssistant,
-    hoymiles: Sandbox,
+    sandbox: Sandbox,
     freezer: FrozenDateTimeFactory,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """An empty chart: a connected microinverter's power and temperature have no value
     (unavailable, not 0) and its energy today stays."""
-    config = await _setup(hass, entry(["1001"]))
+    config = await setup_integration(hass, entry(["1001"]))
     inverter = sb.PLANTS[1001].inverters[0].id
     device = f"device_{inverter}"
     er.async_get(hass).async_update_entity(
@@ -497,7 +429,7 @@ async def test_micro_chart_gaps(
     )
     energy = _value(hass, f"{device}:pv_energy_today")
     monkeypatch.setattr(sb, "micro_chart", lambda plant, day, *_, **__: b"")
-    await _advance(hass, freezer, now + timedelta(minutes=6))
+    await advance(hass, freezer, now + timedelta(minutes=6))
     assert _state(hass, f"device_{inverter}:device_status") == "online"
     assert _state(hass, f"{device}:pv_power") == STATE_UNAVAILABLE
     assert _state(hass, f"{device}:inverter_temperature") == STATE_UNAVAILABLE
@@ -507,7 +439,7 @@ async def test_micro_chart_gaps(
 
 async def test_chart_failure_keeps_the_plant(
     hass: HomeAssistant,
-    hoymiles: Sandbox,
+    sandbox: Sandbox,
     freezer: FrozenDateTimeFactory,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
@@ -519,21 +451,21 @@ async def test_chart_failure_keeps_the_plant(
         raise RuntimeError("chart store down")  # the sandbox answers HTTP 500
 
     monkeypatch.setattr(sb, "micro_chart", broken)
-    config = await _setup(hass, entry(["1001"]))
+    config = await setup_integration(hass, entry(["1001"]))
     assert config.state is ConfigEntryState.LOADED
     device = f"device_{sb.PLANTS[1001].inverters[0].id}"
     assert _value(hass, "plant_1001:pv_power") > 0
     assert _state(hass, f"{device}:pv_power") == STATE_UNAVAILABLE
-    await hoymiles.delete("/_admin/requests")
+    await sandbox.delete("/_admin/requests")
     for _ in range(3):  # an upload each, the third 18 minutes after the failed chart
-        await _advance(hass, freezer, dt_util.utcnow() + timedelta(minutes=6))
+        await advance(hass, freezer, dt_util.utcnow() + timedelta(minutes=6))
         assert _value(hass, "plant_1001:pv_power") > 0
-    paths = await _paths(hoymiles)
+    paths = await _paths(sandbox)
     assert paths["/pvm-data/api/0/station/data/count_station_real_data"] == 3
     assert paths["/pvm-data/api/0/micro/data/count_by_day"] == 1  # one in 15 minutes
 
     monkeypatch.setattr(sb, "micro_chart", chart)
-    await _advance(hass, freezer, dt_util.utcnow() + timedelta(minutes=16))
+    await advance(hass, freezer, dt_util.utcnow() + timedelta(minutes=16))
     now = dt_util.utcnow()
     inverter = sb.PLANTS[1001].inverters[0].id
     assert _value(hass, f"{device}:pv_power") == pytest.approx(
@@ -566,13 +498,13 @@ async def test_persist_and_restore(hass: HomeAssistant) -> None:
 
 async def test_dynamic_devices(
     hass: HomeAssistant,
-    hoymiles: Sandbox,
+    sandbox: Sandbox,
     freezer: FrozenDateTimeFactory,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """A microinverter that leaves the tree goes with its entities; one that comes gets
     them without a reload."""
-    config = await _setup(hass, entry(["1001"]))
+    config = await setup_integration(hass, entry(["1001"]))
     tree = sb.device_tree_json
     gone = sb.PLANTS[1001].inverters[-1].id
 
@@ -582,24 +514,24 @@ async def test_dynamic_devices(
         return nodes
 
     monkeypatch.setattr(sb, "device_tree_json", without)
-    await _advance(hass, freezer, dt_util.utcnow() + timedelta(minutes=61))
+    await advance(hass, freezer, dt_util.utcnow() + timedelta(minutes=61))
     assert _device(hass, config, f"device_{gone}") is None
     assert _entity(hass, f"device_{gone}:device_status") is None
     assert config.state is ConfigEntryState.LOADED
 
     # An empty answer (a glitch) removes nothing.
     monkeypatch.setattr(sb, "device_tree_json", lambda plant_id, now: [])
-    await _advance(hass, freezer, dt_util.utcnow() + timedelta(minutes=61))
+    await advance(hass, freezer, dt_util.utcnow() + timedelta(minutes=61))
     assert _device(hass, config, "device_1001001") is not None
 
     monkeypatch.setattr(sb, "device_tree_json", tree)
-    await _advance(hass, freezer, dt_util.utcnow() + timedelta(minutes=61))
+    await advance(hass, freezer, dt_util.utcnow() + timedelta(minutes=61))
     device = _device(hass, config, f"device_{gone}")
     assert device is not None
     assert _state(hass, f"device_{gone}:device_status") in {"online", "offline"}
     assert not await async_remove_config_entry_device(hass, config, device)
     monkeypatch.setattr(sb, "device_tree_json", without)
-    await _advance(hass, freezer, dt_util.utcnow() + timedelta(minutes=61))
+    await advance(hass, freezer, dt_util.utcnow() + timedelta(minutes=61))
     assert await async_remove_config_entry_device(hass, config, device)
 
 
@@ -607,7 +539,7 @@ async def test_dynamic_devices(
 async def test_plants_added_and_removed(
     recorder_mock: Any,
     hass: HomeAssistant,
-    hoymiles: Sandbox,
+    sandbox: Sandbox,
     freezer: FrozenDateTimeFactory,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
@@ -616,13 +548,13 @@ async def test_plants_added_and_removed(
     asking again for the other plants' history; one removed from the account goes."""
     account = sb.ACCOUNTS[USER]
     monkeypatch.setitem(sb.ACCOUNTS, USER, dataclasses.replace(account, stations=(1001, 1003)))
-    config = await _setup(hass, entry([], history_days=30))
+    config = await setup_integration(hass, entry([], history_days=30))
     assert _device(hass, config, "plant_1002") is None
     await async_wait_recording_done(hass)
 
     monkeypatch.setitem(sb.ACCOUNTS, USER, account)
-    await hoymiles.delete("/_admin/requests")
-    await _advance(hass, freezer, dt_util.utcnow() + timedelta(hours=6, minutes=1))
+    await sandbox.delete("/_admin/requests")
+    await advance(hass, freezer, dt_util.utcnow() + timedelta(hours=6, minutes=1))
     await async_wait_recording_done(hass)
     assert config.state is ConfigEntryState.LOADED
     plant = _device(hass, config, "plant_1002")
@@ -649,12 +581,12 @@ async def test_plants_added_and_removed(
     for row in rows[stat_id]:
         start = datetime.fromtimestamp(row["start"], UTC)
         assert row["state"] == pytest.approx(sb.hour_energy(1002, start) / 1000, abs=1e-5)
-    paths = await _paths(hoymiles)
+    paths = await _paths(sandbox)
     # The new plant's 29 days; the others only their rewrite week (7 or 8 days each).
     assert 29 < paths["/pvm-data/api/0/station/data/count_power_by_day"] <= 29 + 2 * 8
 
     monkeypatch.setitem(sb.ACCOUNTS, USER, dataclasses.replace(account, stations=(1002,)))
-    await _advance(hass, freezer, dt_util.utcnow() + timedelta(hours=6, minutes=1))
+    await advance(hass, freezer, dt_util.utcnow() + timedelta(hours=6, minutes=1))
     assert _device(hass, config, "plant_1001") is None
     assert _device(hass, config, f"device_{sb.PLANTS[1001].inverters[0].id}") is None
     assert _entity(hass, "plant_1003:battery_soc") is None
@@ -664,19 +596,19 @@ async def test_plants_added_and_removed(
 @pytest.mark.parametrize("start", [datetime(2026, 6, 6, 4, 1, tzinfo=UTC)])
 async def test_plant_list_glitches(
     hass: HomeAssistant,
-    hoymiles: Sandbox,
+    sandbox: Sandbox,
     freezer: FrozenDateTimeFactory,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """Once the plants are known, a plant list that fails or comes back empty keeps them."""
-    config = await _setup(hass, entry([]))
+    config = await setup_integration(hass, entry([]))
     station = sb.station_json
 
     def broken(*args: Any, **kwargs: Any) -> dict[str, Any]:
         raise RuntimeError("station list down")  # the sandbox answers HTTP 500
 
     monkeypatch.setattr(sb, "station_json", broken)
-    await _advance(hass, freezer, dt_util.utcnow() + timedelta(hours=6, minutes=1))
+    await advance(hass, freezer, dt_util.utcnow() + timedelta(hours=6, minutes=1))
     assert config.state is ConfigEntryState.LOADED
     assert _value(hass, "plant_1002:pv_power") > 0
     assert set(_source(config).plants) == {1001, 1002, 1003}
@@ -692,7 +624,7 @@ async def test_plant_list_glitches(
     account = sb.ACCOUNTS[USER]
     unlisted = Unlisted(account.stations)
     monkeypatch.setitem(sb.ACCOUNTS, USER, dataclasses.replace(account, stations=unlisted))
-    await _advance(hass, freezer, dt_util.utcnow() + timedelta(hours=6, minutes=1))
+    await advance(hass, freezer, dt_util.utcnow() + timedelta(hours=6, minutes=1))
     assert config.state is ConfigEntryState.LOADED
     assert set(_source(config).plants) == {1001, 1002, 1003}
     assert _value(hass, "plant_1002:pv_power") > 0
@@ -700,14 +632,14 @@ async def test_plant_list_glitches(
 
 @pytest.mark.parametrize("start", [datetime(2026, 6, 6, 12, 1, tzinfo=UTC)])
 async def test_simulated_day(
-    hass: HomeAssistant, hoymiles: Sandbox, freezer: FrozenDateTimeFactory, start: datetime
+    hass: HomeAssistant, sandbox: Sandbox, freezer: FrozenDateTimeFactory, start: datetime
 ) -> None:
     """A day of every plant at the 2-minute interval: dusk, local midnight, dawn; counters
     never go back (the microinverters' too), today resets at midnight only; at most 400
     requests a plant, 4 logins."""
-    config = await _setup(hass, entry(["1001", "1002", "1003"], scan_interval=2))
-    await hoymiles.delete("/_admin/requests")
-    logins = sb.sandbox_of(hoymiles.server.app).logins
+    config = await setup_integration(hass, entry(["1001", "1002", "1003"], scan_interval=2))
+    await sandbox.delete("/_admin/requests")
+    logins = sb.sandbox_of(sandbox.server.app).logins
     totals: dict[str, float] = {}
     today_seen: list[tuple[datetime, float]] = []
     offline_seen = set()
@@ -717,7 +649,7 @@ async def test_simulated_day(
     now = start
     while now < start + timedelta(days=1):
         now += timedelta(minutes=1)
-        await _advance(hass, freezer, now)
+        await advance(hass, freezer, now)
         for key in (
             "plant_1001:pv_energy",
             "plant_1002:pv_energy",
@@ -750,7 +682,7 @@ async def test_simulated_day(
     held = _value(hass, "plant_1001:pv_energy_today")
     assert sb.today_energy(1001, now - timedelta(minutes=6)) / 1000 - 0.01 <= held
     assert held <= sb.today_energy(1001, now) / 1000 + 0.01
-    paths = await _paths(hoymiles)
+    paths = await _paths(sandbox)
     requests = sum(paths.values())
     assert requests <= 3 * 400, paths  # the budget: 400 a plant
     # One realtime answer per 5-minute upload, one device tree an hour, per plant.
@@ -759,7 +691,7 @@ async def test_simulated_day(
     # The microinverters' chart every 15 minutes while the sun is up (two micro plants).
     assert paths["/pvm-data/api/0/micro/data/count_by_day"] <= 2 * 75
     assert paths["/pvm/api/0/station/select_by_page"] <= 5
-    assert sb.sandbox_of(hoymiles.server.app).logins - logins <= 4
+    assert sb.sandbox_of(sandbox.server.app).logins - logins <= 4
     assert config.state is ConfigEntryState.LOADED
 
 
@@ -767,11 +699,11 @@ async def test_simulated_day(
 
 
 async def test_statistics(
-    recorder_mock: Any, hass: HomeAssistant, hoymiles: Sandbox, freezer: FrozenDateTimeFactory
+    recorder_mock: Any, hass: HomeAssistant, sandbox: Sandbox, freezer: FrozenDateTimeFactory
 ) -> None:
     """Every hour of each complete local day: the day's energy shared as its power curve
     shows (exact per hour); the next run resumes."""
-    config = await _setup(hass, entry(["1001"], history_days=40))
+    config = await setup_integration(hass, entry(["1001"], history_days=40))
     await async_wait_recording_done(hass)
     stat_id = "energy_hub:hoymiles_1001_pv_energy"
     first = dt_util.utcnow() - timedelta(days=41)
@@ -799,14 +731,14 @@ async def test_statistics(
     assert max(by_day) == yesterday
 
     # The next day: 24 more rows, nothing written twice.
-    await hoymiles.delete("/_admin/requests")
-    await _advance(hass, freezer, dt_util.utcnow() + timedelta(days=1))
+    await sandbox.delete("/_admin/requests")
+    await advance(hass, freezer, dt_util.utcnow() + timedelta(days=1))
     await async_wait_recording_done(hass)
     rows = await get_instance(hass).async_add_executor_job(
         statistics_during_period, hass, first, None, {stat_id}, "hour", None, {"state", "sum"}
     )
     assert len(rows[stat_id]) == len(found) + 24
-    paths = await _paths(hoymiles)
+    paths = await _paths(sandbox)
     # A run asks for the months of its rewrite week (one or two requests) and a curve per day.
     assert paths.get("/pvm-data/api/0/station/data_fd/stat_g_a", 0) <= 4
     assert paths.get("/pvm-data/api/0/station/data/count_power_by_day", 0) <= 2 * 9
@@ -816,13 +748,13 @@ async def test_statistics(
 async def test_statistics_without_curves(
     recorder_mock: Any,
     hass: HomeAssistant,
-    hoymiles: Sandbox,
+    sandbox: Sandbox,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """A day whose power curve is empty (a valid answer): its energy goes into the hour of its
     local midnight, every other hour 0; the day total stays exact."""
     monkeypatch.setattr(sb, "power_chart", lambda plant, day, now: b"")
-    await _setup(hass, entry(["1001"], history_days=3))
+    await setup_integration(hass, entry(["1001"], history_days=3))
     await async_wait_recording_done(hass)
     stat_id = "energy_hub:hoymiles_1001_pv_energy"
     rows = await get_instance(hass).async_add_executor_job(
@@ -843,20 +775,11 @@ async def test_statistics_without_curves(
         assert row["state"] == pytest.approx(expected, abs=1e-6)
 
 
-async def test_smiles_home_account(hass: HomeAssistant, hoymiles: Sandbox) -> None:
+async def test_smiles_home_account(hass: HomeAssistant, sandbox: Sandbox) -> None:
     """An S-Miles Home account, refused on the installer endpoints, is served on the app's
     `_c` endpoints: the same devices and values; history stays on the installer paths."""
     home = "home@energy-hub.example"
-    config = await _setup(
-        hass,
-        MockConfigEntry(
-            domain=DOMAIN,
-            title=f"Hoymiles {home}",
-            unique_id=f"hoymiles_{home}",
-            data={"source": "hoymiles", "username": home, "password": sb.PASSWORD},
-            options={"plants": [], "scan_interval": 5, "history_days": 1},
-        ),
-    )
+    config = await setup_integration(hass, entry([], user=home))
     assert config.state is ConfigEntryState.LOADED
     flow = sb.flow_at(sb.published_slot(dt_util.utcnow()))
     soc = er.async_get(hass).async_get_entity_id(
@@ -871,7 +794,7 @@ async def test_smiles_home_account(hass: HomeAssistant, hoymiles: Sandbox) -> No
     )
     assert battery is not None
     assert battery.serial_number == sb.BATTERY_SERIAL
-    paths = await _paths(hoymiles)
+    paths = await _paths(sandbox)
     assert paths["/pvm/api/0/station/select_by_page"] == 1  # refused once, then never again
     assert paths["/pvmc/api/0/station/select_by_page_c"] == 1
     assert paths["/pvmc/api/0/station/find_c"] == 1
@@ -893,7 +816,7 @@ async def _hours(hass: HomeAssistant, stat_id: str, since: datetime) -> list[dic
 async def test_statistics_unreadable_curves(
     recorder_mock: Any,
     hass: HomeAssistant,
-    hoymiles: Sandbox,
+    sandbox: Sandbox,
     freezer: FrozenDateTimeFactory,
     monkeypatch: pytest.MonkeyPatch,
     fault: str,
@@ -903,12 +826,12 @@ async def test_statistics_unreadable_curves(
     written, those days and the ones after are not (no midnight hour holding a whole day);
     the run is retried and then writes every hour exactly. An outage on those days (HTTP 500)
     ends the run the same way, keeping the days read before it."""
-    sandbox = sb.sandbox_of(hoymiles.server.app)
+    emulator = sb.sandbox_of(sandbox.server.app)
     yesterday = dt_util.utcnow().astimezone(AMSTERDAM).date() - timedelta(days=1)
     bad = {yesterday - timedelta(days=5), yesterday - timedelta(days=3)}
     chart = sb.power_chart
     if fault == "malformed_json":
-        sandbox.malformed_curves.update(bad)
+        emulator.malformed_curves.update(bad)
     else:
 
         def broken(plant: int, day: date, now: datetime) -> bytes:
@@ -917,7 +840,7 @@ async def test_statistics_unreadable_curves(
             return b"\x0a\x05ab" if day in bad else chart(plant, day, now)
 
         monkeypatch.setattr(sb, "power_chart", broken)
-    config = await _setup(hass, entry(["1001"], history_days=10))
+    config = await setup_integration(hass, entry(["1001"], history_days=10))
     await async_wait_recording_done(hass)
     stat_id = "energy_hub:hoymiles_1001_pv_energy"
     since = dt_util.utcnow() - timedelta(days=11)
@@ -931,9 +854,9 @@ async def test_statistics_unreadable_curves(
     assert config.runtime_data.history_failures == 1
 
     # The answers are readable again: the retry (a minute or two later) writes every hour.
-    sandbox.malformed_curves.clear()
+    emulator.malformed_curves.clear()
     monkeypatch.setattr(sb, "power_chart", chart)
-    await _advance(hass, freezer, dt_util.utcnow() + timedelta(minutes=3))
+    await advance(hass, freezer, dt_util.utcnow() + timedelta(minutes=3))
     await async_wait_recording_done(hass)
     found = await _hours(hass, stat_id, since)
     first_day = datetime.fromtimestamp(found[0]["start"], UTC).astimezone(AMSTERDAM).date()

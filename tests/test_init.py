@@ -9,19 +9,14 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.energy_hub.const import DOMAIN
 
-from .carbon_intensity_mocks import NATIONAL_FW48H, mock_national, national_entry
+from .carbon_intensity_mocks import NATIONAL_FW48H, national_entry, setup_national
 
 
 async def test_setup_and_unload(
     hass: HomeAssistant, mock_api: aioresponses, freezer: FrozenDateTimeFactory
 ) -> None:
     """An entry loads, then unloads cleanly: entities unavailable, no timers left."""
-    freezer.move_to("2018-01-20T12:10:00+00:00")
-    mock_national(mock_api)
-    entry = national_entry()
-    entry.add_to_hass(hass)
-    assert await hass.config_entries.async_setup(entry.entry_id)
-    await hass.async_block_till_done()
+    entry = await setup_national(hass, mock_api, freezer)
     assert entry.state is ConfigEntryState.LOADED
     assert entry.runtime_data.source.request_count == 2
 

@@ -4,27 +4,23 @@ The sandbox's clock is Home Assistant's frozen clock; its ground-truth functions
 every half-hour consumed and cost, so statistics are checked exactly.
 """
 
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 import itertools
 from typing import Any
 from unittest.mock import patch
 from zoneinfo import ZoneInfo
 
-from aiohttp.test_utils import TestClient, TestServer
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.components.recorder.statistics import (
     list_statistic_ids,
     statistics_during_period,
 )
-from homeassistant.config_entries import SOURCE_USER, ConfigEntryState
+from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers.recorder import get_instance
-from homeassistant.util import dt as dt_util
 import pytest
-from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
 from pytest_homeassistant_custom_component.components.recorder.common import (
     async_wait_recording_done,
 )
@@ -32,76 +28,21 @@ from pytest_homeassistant_custom_component.components.recorder.common import (
 from custom_components.energy_hub.api.errors import ApiConnectionError
 from custom_components.energy_hub.api.octopus import OctopusClient
 from custom_components.energy_hub.const import DOMAIN
-from sandbox import create_app
 import sandbox.octopus as sb
+
+from .conftest import Sandbox, advance, sandbox_requests, setup_integration, start_flow
+from .entries import octopus_entry as entry
 
 UK = ZoneInfo("Europe/London")
 HOUR = timedelta(hours=1)
 HALF = timedelta(minutes=30)
 IMPORT, EXPORT, GAS = sb.IMPORT_MPAN, sb.EXPORT_MPAN, sb.GAS_MPRN
-
-type Sandbox = TestClient  # type: ignore[type-arg]
-
-
-#: The entry id of :func:`entry` (repair issue ids start with it).
-ENTRY_ID = "01OCTOPUSSANDBOXENTRY00000"
-
-
-def entry(days: int = 3, **options: Any) -> MockConfigEntry:
-    """The sandbox account as the flow creates it, with a short backfill."""
-    return MockConfigEntry(
-        domain=DOMAIN,
-        title=sb.ACCOUNT_NUMBER,
-        entry_id=ENTRY_ID,
-        unique_id="octopus_a-1b2c3d4e",
-        data={"source": "octopus", "api_key": sb.API_KEY, "account_number": sb.ACCOUNT_NUMBER},
-        options={
-            "backfill_days": days,
-            "gas_calorific_value": 39.5,
-            "gas_meter_unit": "m3",
-            **options,
-        },
-    )
-
-
-@pytest.fixture
-def start() -> datetime:
-    """Frozen time at the start of a test (override per test with parametrize)."""
-    return datetime(2026, 6, 10, 11, 5, tzinfo=UTC)
-
-
-@pytest.fixture
-async def octopus(
-    socket_enabled: None,
-    freezer: FrozenDateTimeFactory,
-    monkeypatch: pytest.MonkeyPatch,
-    start: datetime,
-) -> AsyncIterator[Sandbox]:
-    """The sandbox on loopback, following Home Assistant's clock."""
-    freezer.move_to(start)
-    async with TestClient(
-        TestServer(create_app(clock=dt_util.utcnow), host="127.0.0.1", access_log=None)
-    ) as client:
-        monkeypatch.setenv("ENERGY_HUB_SANDBOX_URL", str(client.make_url("")).rstrip("/"))
-        yield client
+#: When the sandbox starts (the ``start`` fixture; a test may parametrize it).
+START = datetime(2026, 6, 10, 11, 5, tzinfo=UTC)
 
 
 async def _requests(sandbox: Sandbox) -> int:
-    body = await (await sandbox.get("/_admin/requests")).json()
-    return int(body["octopus"]["total"])
-
-
-async def _setup(hass: HomeAssistant, config: MockConfigEntry) -> MockConfigEntry:
-    config.add_to_hass(hass)
-    assert await hass.config_entries.async_setup(config.entry_id)
-    await hass.async_block_till_done(wait_background_tasks=True)
-    return config
-
-
-async def _advance(hass: HomeAssistant, freezer: FrozenDateTimeFactory, when: datetime) -> None:
-    freezer.move_to(when)
-    async_fire_time_changed(hass)
-    await hass.async_block_till_done(wait_background_tasks=True)
+    return int((await sandbox_requests(sandbox, "octopus"))["total"])
 
 
 async def _hours(
@@ -141,18 +82,9 @@ def _uk_midnight(day: datetime) -> datetime:
 # --- config flow ------------------------------------------------------------------------------
 
 
-async def _form(hass: HomeAssistant) -> str:
-    result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
-    result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], {"next_step_id": "octopus"}
-    )
-    assert result["step_id"] == "octopus"
-    return result["flow_id"]
-
-
-async def test_config_flow_errors_and_success(hass: HomeAssistant, octopus: Sandbox) -> None:
+async def test_config_flow_errors_and_success(hass: HomeAssistant, sandbox: Sandbox) -> None:
     """Format checked before any call; wrong key, unknown account, outage; then it works."""
-    flow_id = await _form(hass)
+    flow_id = await start_flow(hass, "octopus")
 
     async def submit(key: str, number: str) -> Any:
         return await hass.config_entries.flow.async_configure(
@@ -161,15 +93,15 @@ async def test_config_flow_errors_and_success(hass: HomeAssistant, octopus: Sand
 
     result = await submit(sb.API_KEY, "12345678")
     assert result["errors"] == {"account_number": "invalid_account_number"}
-    assert await _requests(octopus) == 0
+    assert await _requests(sandbox) == 0
     result = await submit("sk_live_wrong", sb.ACCOUNT_NUMBER)
     assert result["errors"] == {"api_key": "invalid_auth"}
     result = await submit(sb.API_KEY, "A-99999999")
     assert result["errors"] == {"account_number": "account_not_found"}
-    await octopus.put("/_admin/faults/octopus", json={"fault": "http_500"})
+    await sandbox.put("/_admin/faults/octopus", json={"fault": "http_500"})
     result = await submit(sb.API_KEY, sb.ACCOUNT_NUMBER)
     assert result["errors"] == {"base": "cannot_connect"}
-    await octopus.delete("/_admin/faults/octopus")
+    await sandbox.delete("/_admin/faults/octopus")
     with patch("custom_components.energy_hub.async_setup_entry", return_value=True):
         result = await submit(f" {sb.API_KEY} ", "a-1b2c3d4e")
     assert result["type"] is FlowResultType.CREATE_ENTRY
@@ -185,22 +117,22 @@ async def test_config_flow_errors_and_success(hass: HomeAssistant, octopus: Sand
         "gas_meter_unit": "m3",
     }
 
-    flow_id = await _form(hass)
+    flow_id = await start_flow(hass, "octopus")
     result = await submit(sb.API_KEY, sb.ACCOUNT_NUMBER)
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "already_configured"
 
 
 async def test_reauth_and_reconfigure(
-    hass: HomeAssistant, octopus: Sandbox, freezer: FrozenDateTimeFactory, start: datetime
+    hass: HomeAssistant, sandbox: Sandbox, freezer: FrozenDateTimeFactory, start: datetime
 ) -> None:
     """A rejected key starts reauth; a new key is checked; reconfigure changes it too."""
-    config = await _setup(hass, entry(days=1))
-    await octopus.put("/_admin/faults/octopus", json={"fault": "bad_auth"})
-    await _advance(hass, freezer, start + timedelta(hours=6, minutes=1))  # the account refresh
+    config = await setup_integration(hass, entry(days=1))
+    await sandbox.put("/_admin/faults/octopus", json={"fault": "bad_auth"})
+    await advance(hass, freezer, start + timedelta(hours=6, minutes=1))  # the account refresh
     flows = hass.config_entries.flow.async_progress_by_handler(DOMAIN)
     assert [f["step_id"] for f in flows] == ["reauth_confirm"]
-    await octopus.delete("/_admin/faults/octopus")
+    await sandbox.delete("/_admin/faults/octopus")
     result = await hass.config_entries.flow.async_configure(
         flows[0]["flow_id"], {"api_key": "sk_live_wrong"}
     )
@@ -225,10 +157,10 @@ async def test_reauth_and_reconfigure(
 
 
 async def test_meters_rates_and_standing_charges(
-    hass: HomeAssistant, octopus: Sandbox, device_registry: dr.DeviceRegistry, start: datetime
+    hass: HomeAssistant, sandbox: Sandbox, device_registry: dr.DeviceRegistry, start: datetime
 ) -> None:
     """A device per meter; rates, standing charge and tariff equal the sandbox's."""
-    config = await _setup(hass, entry(days=2))
+    config = await setup_integration(hass, entry(days=2))
     devices = {
         d.name: d for d in dr.async_entries_for_config_entry(device_registry, config.entry_id)
     }
@@ -282,21 +214,21 @@ async def test_meters_rates_and_standing_charges(
 
 
 async def test_rates_tick_and_request_budget(
-    hass: HomeAssistant, octopus: Sandbox, freezer: FrozenDateTimeFactory, start: datetime
+    hass: HomeAssistant, sandbox: Sandbox, freezer: FrozenDateTimeFactory, start: datetime
 ) -> None:
     """Rates change at every half hour with no request; a whole day stays within 30 requests."""
-    await _setup(hass, entry(days=1))
+    await setup_integration(hass, entry(days=1))
     tariff = sb.tariff_code_at(IMPORT, start)
     entity_id = "sensor.octopus_electricity_import_0001_current_rate"
-    await octopus.delete("/_admin/requests")
+    await sandbox.delete("/_admin/requests")
     slot = start.replace(minute=30)
-    await _advance(hass, freezer, slot)
+    await advance(hass, freezer, slot)
     assert float(hass.states.get(entity_id).state) == round(sb.unit_rate(tariff, slot) / 100, 6)
-    assert await _requests(octopus) == 0
+    assert await _requests(sandbox) == 0
     # A simulated day, minute by minute.
     for minute in range(1, 24 * 60):
-        await _advance(hass, freezer, slot + timedelta(minutes=minute))
-    paths = (await (await octopus.get("/_admin/requests")).json())["octopus"]["paths"]
+        await advance(hass, freezer, slot + timedelta(minutes=minute))
+    paths = (await (await sandbox.get("/_admin/requests")).json())["octopus"]["paths"]
     agile = f"/v1/products/AGILE-24-10-01/electricity-tariffs/{tariff}/standard-unit-rates/"
     consumption = f"/v1/electricity-meter-points/{IMPORT}/meters/{sb.IMPORT_SERIAL}/consumption/"
     # 4 account refreshes, tomorrow's Agile prices once (16:00 UK), gas rates once (daily
@@ -314,10 +246,10 @@ async def test_rates_tick_and_request_budget(
 
 @pytest.mark.parametrize("start", [datetime(2026, 6, 10, 11, 5, tzinfo=UTC)])
 async def test_statistics_ordinary_day_exact(
-    hass: HomeAssistant, octopus: Sandbox, start: datetime
+    hass: HomeAssistant, sandbox: Sandbox, start: datetime
 ) -> None:
     """Every hour of a whole UK day: energy and cost (with the standing charge at midnight)."""
-    config = await _setup(hass, entry(days=3))
+    config = await setup_integration(hass, entry(days=3))
     day = _uk_midnight(start - timedelta(days=1))
     hours = [day + i * HOUR for i in range(24)]
     energy = await _hours(hass, f"octopus_{IMPORT}_import_energy", day, day + 24 * HOUR)
@@ -369,10 +301,10 @@ async def test_statistics_ordinary_day_exact(
     ],
 )
 async def test_statistics_clock_change_days(
-    hass: HomeAssistant, octopus: Sandbox, start: datetime, day: datetime, hours: int
+    hass: HomeAssistant, sandbox: Sandbox, start: datetime, day: datetime, hours: int
 ) -> None:
     """The UK days of 46 and 50 half-hours: 23 and 25 hourly rows, totals exact."""
-    await _setup(hass, entry(days=4))
+    await setup_integration(hass, entry(days=4))
     end = day + hours * HOUR
     energy = await _hours(hass, f"octopus_{IMPORT}_import_energy", day, end)
     cost = await _hours(hass, f"octopus_{IMPORT}_import_cost", day, end)
@@ -388,13 +320,13 @@ async def test_statistics_clock_change_days(
 
 async def test_late_correction_lands_without_spike(
     hass: HomeAssistant,
-    octopus: Sandbox,
+    sandbox: Sandbox,
     freezer: FrozenDateTimeFactory,
     start: datetime,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """A half-hour corrected three days later is rewritten; later sums shift, no duplicate."""
-    await _setup(hass, entry(days=5))
+    await setup_integration(hass, entry(days=5))
     key = f"octopus_{IMPORT}_import_energy"
     fixed = _uk_midnight(start - timedelta(days=3)) + 10 * HOUR
     before = await _hours(hass, key, fixed - 48 * HOUR, start)
@@ -408,7 +340,7 @@ async def test_late_correction_lands_without_spike(
 
     monkeypatch.setattr(sb, "_consumption_item", corrected)
     # The next history run: after the next UK midnight, plus 30 minutes.
-    await _advance(hass, freezer, _uk_midnight(start + timedelta(days=1)) + timedelta(minutes=31))
+    await advance(hass, freezer, _uk_midnight(start + timedelta(days=1)) + timedelta(minutes=31))
     after = await _hours(hass, key, fixed - 48 * HOUR, start + timedelta(days=1))
     assert after[fixed][0] == pytest.approx(before[fixed][0] + 2.5, abs=1e-6)
     assert after[fixed - HOUR] == before[fixed - HOUR]
@@ -419,7 +351,7 @@ async def test_late_correction_lands_without_spike(
 
 
 async def test_restart_mid_backfill_loses_nothing(
-    hass: HomeAssistant, octopus: Sandbox, start: datetime
+    hass: HomeAssistant, sandbox: Sandbox, start: datetime
 ) -> None:
     """Gas history fails on the first run (a restart cut it short); after the restart every
     statistic is complete and no hour is written twice."""
@@ -434,7 +366,7 @@ async def test_restart_mid_backfill_loses_nothing(
         return await real(self, *args, **kwargs)
 
     with patch.object(OctopusClient, "gas_consumption", flaky):
-        config = await _setup(hass, entry(days=10))
+        config = await setup_integration(hass, entry(days=10))
         first = _uk_midnight(start - timedelta(days=9))
         assert await _hours(hass, f"octopus_{GAS}_gas_volume", first, start) == {}
         imported = await _hours(hass, f"octopus_{IMPORT}_import_energy", first - 24 * HOUR, start)
@@ -452,14 +384,14 @@ async def test_restart_mid_backfill_loses_nothing(
 
 
 async def test_diagnostics_hide_key_account_and_meters(
-    hass: HomeAssistant, octopus: Sandbox, hass_client: Any
+    hass: HomeAssistant, sandbox: Sandbox, hass_client: Any
 ) -> None:
     """No API key, account number, MPAN, MPRN or serial in the download."""
     from pytest_homeassistant_custom_component.components.diagnostics import (
         get_diagnostics_for_config_entry,
     )
 
-    config = await _setup(hass, entry(days=1))
+    config = await setup_integration(hass, entry(days=1))
     diag = await get_diagnostics_for_config_entry(hass, hass_client, config)
     text = str(diag)
     for secret in (sb.API_KEY, sb.ACCOUNT_NUMBER, IMPORT, EXPORT, GAS, sb.IMPORT_SERIAL):

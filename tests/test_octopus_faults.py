@@ -26,24 +26,19 @@ from custom_components.energy_hub.const import DOMAIN
 from custom_components.energy_hub.sources.octopus import ISSUE_KEY
 import sandbox.octopus as sb
 
+from .conftest import Sandbox, advance, sandbox_requests, setup_integration, start_flow
+from .entries import OCTOPUS_ENTRY_ID as ENTRY_ID, octopus_entry as entry
 from .test_octopus import (
-    ENTRY_ID,
     EXPORT,
     HALF,
     HOUR,
     IMPORT,
-    Sandbox,
-    _advance,
+    START,  # noqa: F401  (when the sandbox starts: conftest's start fixture reads it)
     _cost_hour,
-    _form,
     _hours,
     _requests,
-    _setup,
     _truth_hour,
     _uk_midnight,
-    entry,
-    octopus,  # noqa: F401  (the sandbox fixture)
-    start,  # noqa: F401
 )
 
 FLUX = sb.tariff_code("FLUX-EXPORT-23-02-14")
@@ -56,15 +51,14 @@ ISSUE = f"{ENTRY_ID}_tariff_not_published_{FLUX}"
 
 
 async def _paths(sandbox: Sandbox) -> dict[str, int]:
-    body = await (await sandbox.get("/_admin/requests")).json()
-    return dict(body["octopus"]["paths"])
+    return dict((await sandbox_requests(sandbox, "octopus"))["paths"])
 
 
 async def test_unpublished_tariff_costs_only_its_meter_and_fills_in_later(
     hass: HomeAssistant,
-    octopus: Sandbox,  # noqa: F811
+    sandbox: Sandbox,
     freezer: FrozenDateTimeFactory,
-    start: datetime,  # noqa: F811
+    start: datetime,
     issue_registry: ir.IssueRegistry,
 ) -> None:
     """Flux export rates answer 404 from before setup until the next morning.
@@ -77,8 +71,8 @@ async def test_unpublished_tariff_costs_only_its_meter_and_fills_in_later(
     """
     assert start == datetime(2026, 6, 10, 11, 5, tzinfo=UTC)
     assert sb.tariff_code_at(EXPORT, start) == FLUX
-    await octopus.put(f"{UNPUBLISHED}/{FLUX}")
-    config = await _setup(hass, entry(days=10))
+    await sandbox.put(f"{UNPUBLISHED}/{FLUX}")
+    config = await setup_integration(hass, entry(days=10))
     assert config.state is ConfigEntryState.LOADED
 
     assert hass.states.get(EXPORT_RATE).state == "unavailable"
@@ -111,30 +105,30 @@ async def test_unpublished_tariff_costs_only_its_meter_and_fills_in_later(
     assert await _hours(hass, paid_key, first, start) == {}
     cost = await _hours(hass, f"octopus_{IMPORT}_import_cost", day, day + 24 * HOUR)
     assert len(cost) == 24
-    assert (await _paths(octopus))[FLUX_RATES] == 1  # setup's update; history did not ask
+    assert (await _paths(sandbox))[FLUX_RATES] == 1  # setup's update; history did not ask
 
     # Hours apart: the Agile prices at 16:00 UK and every update before 17:05 leave it alone.
     for when in (start + timedelta(hours=2), start + timedelta(hours=5, minutes=59)):
-        await _advance(hass, freezer, when)
-    assert (await _paths(octopus))[FLUX_RATES] == 1
-    await _advance(hass, freezer, start + timedelta(hours=6, minutes=1))
-    assert (await _paths(octopus))[FLUX_RATES] == 2
+        await advance(hass, freezer, when)
+    assert (await _paths(sandbox))[FLUX_RATES] == 1
+    await advance(hass, freezer, start + timedelta(hours=6, minutes=1))
+    assert (await _paths(sandbox))[FLUX_RATES] == 2
     assert issue_registry.async_get_issue(DOMAIN, ISSUE) is not None
 
     # The night's history run, still unpublished: a new day of energy, still no money.
-    await _advance(hass, freezer, start + timedelta(hours=12, minutes=1))  # retry: 404
+    await advance(hass, freezer, start + timedelta(hours=12, minutes=1))  # retry: 404
     night = _uk_midnight(start + timedelta(days=1)) + timedelta(minutes=31)
-    await _advance(hass, freezer, night)
-    assert (await _paths(octopus))[FLUX_RATES] == 3
+    await advance(hass, freezer, night)
+    assert (await _paths(sandbox))[FLUX_RATES] == 3
     today = _uk_midnight(start)
     exported = await _hours(hass, f"octopus_{EXPORT}_export_energy", today, today + 24 * HOUR)
     assert len(exported) == 24
     assert await _hours(hass, paid_key, first, night) == {}
 
     # Published again: the next retry brings the rates and removes the issue.
-    await octopus.delete(f"{UNPUBLISHED}/{FLUX}")
-    await _advance(hass, freezer, start + timedelta(hours=18, minutes=1))
-    assert (await _paths(octopus))[FLUX_RATES] == 4
+    await sandbox.delete(f"{UNPUBLISHED}/{FLUX}")
+    await advance(hass, freezer, start + timedelta(hours=18, minutes=1))
+    assert (await _paths(sandbox))[FLUX_RATES] == 4
     assert issue_registry.async_get_issue(DOMAIN, ISSUE) is None
     now = start + timedelta(hours=18, minutes=1)
     slot = now.replace(minute=0)
@@ -142,7 +136,7 @@ async def test_unpublished_tariff_costs_only_its_meter_and_fills_in_later(
 
     # The next history run writes every compensation hour skipped, from the horizon.
     second = _uk_midnight(start + timedelta(days=2)) + timedelta(minutes=31)
-    await _advance(hass, freezer, second)
+    await advance(hass, freezer, second)
     horizon = (second - timedelta(days=10)).replace(minute=0)
     end = _uk_midnight(start + timedelta(days=2))  # consumption is published a day late
     paid = await _hours(hass, paid_key, first, second)
@@ -158,7 +152,7 @@ async def test_unpublished_tariff_costs_only_its_meter_and_fills_in_later(
 
 async def test_repair_issues_belong_to_their_entry(
     hass: HomeAssistant,
-    octopus: Sandbox,  # noqa: F811
+    sandbox: Sandbox,
     issue_registry: ir.IssueRegistry,
 ) -> None:
     """The entry's issues are the source's: an issue left from before a restart that the
@@ -176,8 +170,8 @@ async def test_repair_issues_belong_to_their_entry(
             translation_key="tariff_not_published",
             translation_placeholders={"tariff": "X", "meter": "gas", "hours": "6"},
         )
-    await octopus.put(f"{UNPUBLISHED}/{FLUX}")
-    config = await _setup(hass, entry())
+    await sandbox.put(f"{UNPUBLISHED}/{FLUX}")
+    config = await setup_integration(hass, entry())
     ours = sorted(i[1] for i in issue_registry.issues if i[0] == DOMAIN)
     assert ours == sorted([ISSUE, other])
     assert await hass.config_entries.async_remove(config.entry_id)
@@ -191,15 +185,15 @@ async def _run(
     """Every half hour from ``now`` to ``end``, at :01 and :31 (updates, ticks, history)."""
     when = now.replace(minute=1) + HALF
     while when <= end:
-        await _advance(hass, freezer, when)
+        await advance(hass, freezer, when)
         when += HALF
 
 
 async def test_cost_gap_in_the_middle_is_filled_with_the_stored_sum(
     hass: HomeAssistant,
-    octopus: Sandbox,  # noqa: F811
+    sandbox: Sandbox,
     freezer: FrozenDateTimeFactory,
-    start: datetime,  # noqa: F811
+    start: datetime,
     issue_registry: ir.IssueRegistry,
 ) -> None:
     """Compensation was written; then the export tariff stops being published: the day whose
@@ -207,13 +201,13 @@ async def test_cost_gap_in_the_middle_is_filled_with_the_stored_sum(
     gap). Once published again, the next history run resumes money from where it stopped
     (earlier than energy) and lands that day exactly, the sum continuous across old and new
     rows. The 404 is asked about every 6 hours, never more often."""
-    await _setup(hass, entry(days=10))
+    await setup_integration(hass, entry(days=10))
     paid_key = f"octopus_{EXPORT}_export_compensation"
     energy_key = f"octopus_{EXPORT}_export_energy"
     first = start - timedelta(days=11)
     before = await _hours(hass, paid_key, first, start)
-    await octopus.put(f"{UNPUBLISHED}/{FLUX}")
-    await octopus.delete("/_admin/requests")
+    await sandbox.put(f"{UNPUBLISHED}/{FLUX}")
+    await sandbox.delete("/_admin/requests")
 
     # Rates held at setup reach the end of 11 June (UK): the 12th is never fetched.
     gap = _uk_midnight(start + timedelta(days=2))
@@ -228,10 +222,10 @@ async def test_cost_gap_in_the_middle_is_filled_with_the_stored_sum(
     assert issue_registry.async_get_issue(DOMAIN, ISSUE) is not None
     # 404s: from 16:00 UK on the 11th (when the 12th's rates are due), then every 6 hours.
     due = gap - timedelta(hours=8)
-    assert (await _paths(octopus))[FLUX_RATES] == 1 + int((stopped - due) / timedelta(hours=6))
-    assert await _requests(octopus) <= 30 * (stopped - start) / timedelta(days=1)
+    assert (await _paths(sandbox))[FLUX_RATES] == 1 + int((stopped - due) / timedelta(hours=6))
+    assert await _requests(sandbox) <= 30 * (stopped - start) / timedelta(days=1)
 
-    await octopus.delete(f"{UNPUBLISHED}/{FLUX}")
+    await sandbox.delete(f"{UNPUBLISHED}/{FLUX}")
     filled = gap + timedelta(days=2, minutes=31)  # the retry, then the next history run
     await _run(hass, freezer, stopped, filled)
     assert issue_registry.async_get_issue(DOMAIN, ISSUE) is None
@@ -251,19 +245,19 @@ async def test_cost_gap_in_the_middle_is_filled_with_the_stored_sum(
 
 async def test_404_for_an_old_span_keeps_current_rates_and_no_busy_timer(
     hass: HomeAssistant,
-    octopus: Sandbox,  # noqa: F811
+    sandbox: Sandbox,
     freezer: FrozenDateTimeFactory,
-    start: datetime,  # noqa: F811
+    start: datetime,
     issue_registry: ir.IssueRegistry,
 ) -> None:
     """A rebuild asks for days of a tariff no longer published while today's rates are held:
     the current rates stay, the issue is raised, money is not rewritten with holes, and once
     the retry is due with nothing in the window to ask for, no timer wakes every minute."""
-    config = await _setup(hass, entry(days=10))
+    config = await setup_integration(hass, entry(days=10))
     paid_key = f"octopus_{EXPORT}_export_compensation"
     before = await _hours(hass, paid_key, start - timedelta(days=11), start)
-    await octopus.put(f"{UNPUBLISHED}/{FLUX}")
-    asked = (await _paths(octopus))[FLUX_RATES]
+    await sandbox.put(f"{UNPUBLISHED}/{FLUX}")
+    asked = (await _paths(sandbox))[FLUX_RATES]
     await hass.services.async_call(
         DOMAIN,
         "rebuild_statistics",
@@ -271,50 +265,50 @@ async def test_404_for_an_old_span_keeps_current_rates_and_no_busy_timer(
         blocking=True,
     )
     await hass.async_block_till_done(wait_background_tasks=True)
-    assert (await _paths(octopus))[FLUX_RATES] == asked + 1  # the rebuild's 404
+    assert (await _paths(sandbox))[FLUX_RATES] == asked + 1  # the rebuild's 404
     assert issue_registry.async_get_issue(DOMAIN, ISSUE) is not None
     assert await _hours(hass, paid_key, start - timedelta(days=11), start) == before
     slot = start.replace(minute=0)
     assert float(hass.states.get(EXPORT_RATE).state) == round(sb.unit_rate(FLUX, slot) / 100, 6)
     later = start + timedelta(hours=6, minutes=1)
-    await _advance(hass, freezer, later)
-    await _advance(hass, freezer, later + timedelta(minutes=2))
+    await advance(hass, freezer, later)
+    await advance(hass, freezer, later + timedelta(minutes=2))
     assert config.runtime_data.update_interval >= timedelta(minutes=30)
-    assert (await _paths(octopus))[FLUX_RATES] == asked + 1
+    assert (await _paths(sandbox))[FLUX_RATES] == asked + 1
 
 
 async def test_empty_account_answer_keeps_the_known_meters(
     hass: HomeAssistant,
-    octopus: Sandbox,  # noqa: F811
+    sandbox: Sandbox,
     freezer: FrozenDateTimeFactory,
-    start: datetime,  # noqa: F811
+    start: datetime,
     monkeypatch: pytest.MonkeyPatch,
     device_registry: dr.DeviceRegistry,
 ) -> None:
     """The 6-hourly account answer lists no property for a moment: every meter's entities and
     devices stay, the account is asked again an hour later (not at every update), and a
     normal answer is taken as usual."""
-    config = await _setup(hass, entry(days=1))
+    config = await setup_integration(hass, entry(days=1))
     real = sb.account_json
     monkeypatch.setattr(
         sb, "account_json", lambda now: {"number": sb.ACCOUNT_NUMBER, "properties": []}
     )
     account = f"/v1/accounts/{sb.ACCOUNT_NUMBER}/"
-    await octopus.delete("/_admin/requests")
+    await sandbox.delete("/_admin/requests")
     later = start + timedelta(hours=6, minutes=1)
-    await _advance(hass, freezer, later)
-    assert (await _paths(octopus))[account] == 1
+    await advance(hass, freezer, later)
+    assert (await _paths(sandbox))[account] == 1
     tariff = sb.tariff_code_at(IMPORT, later)
     rate = round(sb.unit_rate(tariff, later.replace(minute=0)) / 100, 6)
     assert float(hass.states.get(IMPORT_RATE).state) == rate
     assert hass.states.get(EXPORT_RATE).state != "unavailable"
     assert hass.states.get("sensor.octopus_gas_0001_current_rate").state != "unavailable"
     assert len(dr.async_entries_for_config_entry(device_registry, config.entry_id)) == 3
-    await _advance(hass, freezer, later + timedelta(minutes=59))
-    assert (await _paths(octopus))[account] == 1
+    await advance(hass, freezer, later + timedelta(minutes=59))
+    assert (await _paths(sandbox))[account] == 1
     monkeypatch.setattr(sb, "account_json", real)
-    await _advance(hass, freezer, later + timedelta(hours=1, minutes=1))
-    assert (await _paths(octopus))[account] == 2
+    await advance(hass, freezer, later + timedelta(hours=1, minutes=1))
+    assert (await _paths(sandbox))[account] == 2
     assert float(hass.states.get(IMPORT_RATE).state) == round(
         sb.unit_rate(tariff, later.replace(minute=0) + HOUR) / 100, 6
     )
@@ -335,13 +329,13 @@ async def test_empty_account_answer_keeps_the_known_meters(
 )
 async def test_api_key_with_a_colon(
     hass: HomeAssistant,
-    octopus: Sandbox,  # noqa: F811
+    sandbox: Sandbox,
     pasted: str,
     error: str | None,
 ) -> None:
     """``curl -u KEY:`` pasted whole: the trailing colon (and blanks) are dropped; any other
     colon or blank is refused on the field before any request. Never an HTTP 500."""
-    flow_id = await _form(hass)
+    flow_id = await start_flow(hass, "octopus")
     with patch("custom_components.energy_hub.async_setup_entry", return_value=True):
         result = await hass.config_entries.flow.async_configure(
             flow_id, {"api_key": pasted, "account_number": sb.ACCOUNT_NUMBER, "advanced": {}}
@@ -349,19 +343,19 @@ async def test_api_key_with_a_colon(
     if error is None:
         assert result["type"] is FlowResultType.CREATE_ENTRY
         assert result["data"]["api_key"] == sb.API_KEY
-        assert await _requests(octopus) == 1
+        assert await _requests(sandbox) == 1
     else:
         assert result["type"] is FlowResultType.FORM
         assert result["errors"] == {"api_key": error}
-        assert await _requests(octopus) == 0
+        assert await _requests(sandbox) == 0
 
 
 async def test_reauth_key_with_a_colon(
     hass: HomeAssistant,
-    octopus: Sandbox,  # noqa: F811
+    sandbox: Sandbox,
 ) -> None:
     """Reauth and reconfigure take the same care of the key."""
-    config = await _setup(hass, entry(days=1))
+    config = await setup_integration(hass, entry(days=1))
     result: Any = await config.start_reauth_flow(hass)
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"], {"api_key": "sk_live:sandbox"}

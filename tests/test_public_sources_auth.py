@@ -10,35 +10,26 @@ from homeassistant.config_entries import ConfigEntryState
 from homeassistant.const import STATE_UNAVAILABLE
 from homeassistant.core import HomeAssistant
 import pytest
-from pytest_homeassistant_custom_component.common import async_fire_time_changed
 
 from custom_components.energy_hub.const import DOMAIN
 from custom_components.energy_hub.sources import SOURCES
 
-from .carbon_intensity_mocks import GENERATION, NATIONAL_FW48H, mock_national, national_entry
-from .conftest import request_count
+from .carbon_intensity_mocks import (
+    GENERATION,
+    NATIONAL_FW48H,
+    mock_national,
+    setup_national,
+)
+from .conftest import advance, request_count, state_of
 from .elexon_mocks import (
     CURRENT,
     FUELINST,
     INDO,
     MARKET_INDEX,
-    NOW,
     SYSTEM_PRICES,
-    elexon_entry,
     mock_elexon,
+    setup_elexon,
 )
-
-
-async def _advance(hass: HomeAssistant, freezer: FrozenDateTimeFactory, to: str) -> None:
-    freezer.move_to(to)
-    async_fire_time_changed(hass)
-    await hass.async_block_till_done()
-
-
-def _state(hass: HomeAssistant, entity_id: str) -> str:
-    state = hass.states.get(entity_id)
-    assert state is not None, entity_id
-    return state.state
 
 
 def test_these_sources_have_no_credentials() -> None:
@@ -53,30 +44,25 @@ async def test_elexon_rejecting_then_answering_recovers_without_reauth(
 ) -> None:
     """A 401/403 from Elexon: entities unavailable, no reauth, polling goes on (backoff of a
     minute); the next good answer brings them back."""
-    freezer.move_to(NOW)
-    mock_elexon(mock_api)
-    entry = elexon_entry()
-    entry.add_to_hass(hass)
-    assert await hass.config_entries.async_setup(entry.entry_id)
-    await hass.async_block_till_done()
+    entry = await setup_elexon(hass, mock_api, freezer)
     wind = "sensor.elexon_bmrs_wind_generation"
-    assert _state(hass, wind) == "6813"
+    assert state_of(hass, wind) == "6813"
 
     mock_api.clear()
     for url in (FUELINST, INDO, SYSTEM_PRICES, MARKET_INDEX, CURRENT):
         mock_api.get(url, status=status, payload={"error": "Unauthorized"}, repeat=True)
-    await _advance(hass, freezer, "2025-01-15T17:56:01+00:00")
+    await advance(hass, freezer, "2025-01-15T17:56:01+00:00")
     assert request_count(mock_api) >= 1
-    assert _state(hass, wind) == STATE_UNAVAILABLE
+    assert state_of(hass, wind) == STATE_UNAVAILABLE
     assert entry.state is ConfigEntryState.LOADED
     assert not hass.config_entries.flow.async_progress_by_handler(DOMAIN)
     assert not list(entry.async_get_active_flows(hass, {"reauth"}))
 
     mock_api.clear()
     mock_elexon(mock_api)
-    await _advance(hass, freezer, "2025-01-15T17:57:02+00:00")  # one minute of backoff
+    await advance(hass, freezer, "2025-01-15T17:57:02+00:00")  # one minute of backoff
     assert request_count(mock_api) >= 1
-    assert _state(hass, wind) == "6813"
+    assert state_of(hass, wind) == "6813"
     assert entry.state is ConfigEntryState.LOADED
     assert not hass.config_entries.flow.async_progress_by_handler(DOMAIN)
 
@@ -87,12 +73,7 @@ async def test_carbon_intensity_rejecting_then_answering_recovers_without_reauth
     """Carbon Intensity answering 401 for hours: once its held forecast no longer covers now
     the update fails (no reauth, the entry stays loaded and keeps polling); the next good
     answer updates the entry again."""
-    freezer.move_to("2018-01-20T12:10:00+00:00")
-    mock_national(mock_api)
-    entry = national_entry()
-    entry.add_to_hass(hass)
-    assert await hass.config_entries.async_setup(entry.entry_id)
-    await hass.async_block_till_done()
+    entry = await setup_national(hass, mock_api, freezer)
     coordinator = entry.runtime_data
 
     mock_api.clear()
@@ -100,7 +81,7 @@ async def test_carbon_intensity_rejecting_then_answering_recovers_without_reauth
     mock_api.get(GENERATION, status=401, payload={"error": "Unauthorized"}, repeat=True)
     for hour in (12, 13, 14, 15):
         for minute in (1, 31):
-            await _advance(hass, freezer, f"2018-01-20T{hour}:{minute:02d}:30+00:00")
+            await advance(hass, freezer, f"2018-01-20T{hour}:{minute:02d}:30+00:00")
     assert request_count(mock_api) >= 1
     assert not coordinator.last_update_success
     assert coordinator.failures >= 1
@@ -110,7 +91,7 @@ async def test_carbon_intensity_rejecting_then_answering_recovers_without_reauth
 
     mock_api.clear()
     mock_national(mock_api)
-    await _advance(hass, freezer, "2018-01-20T16:02:00+00:00")  # after the longest backoff
+    await advance(hass, freezer, "2018-01-20T16:02:00+00:00")  # after the longest backoff
     assert request_count(mock_api) >= 1
     assert coordinator.last_update_success
     assert coordinator.failures == 0

@@ -8,7 +8,6 @@ regenerate with ``pytest tests/test_snapshots.py --snapshot-update``.
 
 from collections.abc import Callable
 from datetime import UTC, datetime
-from unittest.mock import patch
 
 from homeassistant.const import Platform
 from homeassistant.core import HomeAssistant
@@ -22,7 +21,6 @@ from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 from syrupy.assertion import SnapshotAssertion
 
 from .carbon_intensity_mocks import regional_entry
-from .conftest import setup_integration
 from .elexon_mocks import elexon_entry
 from .entries import aretas_entry, hoymiles_entry, octopus_entry, tariff_entry, xolta_entry
 
@@ -51,44 +49,47 @@ async def london(hass: HomeAssistant) -> None:
     hass.config.currency = "GBP"
 
 
-async def _set_up(hass: HomeAssistant, source: str) -> MockConfigEntry:
-    return await setup_integration(hass, SOURCES[source][1]())
+@pytest.fixture
+def mock_config_entry(source: str) -> MockConfigEntry:
+    """The entry of the source under test."""
+    return SOURCES[source][1]()
 
 
 @pytest.mark.usefixtures("entity_registry_enabled_by_default", "sandbox")
-@pytest.mark.parametrize("platform", [Platform.SENSOR, Platform.BINARY_SENSOR])
+@pytest.mark.parametrize(
+    "init_integration",
+    [[Platform.SENSOR], [Platform.BINARY_SENSOR]],
+    ids=["sensor", "binary_sensor"],
+    indirect=True,
+)
 @pytest.mark.parametrize(("start", "source"), CASES)
 async def test_entities(
     hass: HomeAssistant,
     entity_registry: er.EntityRegistry,
     snapshot: SnapshotAssertion,
-    source: str,
-    platform: Platform,
+    init_integration: MockConfigEntry,
 ) -> None:
     """Entity registry entries and states of one platform, all entities enabled."""
-    with patch("custom_components.energy_hub.PLATFORMS", [platform]):
-        config = await _set_up(hass, source)
-    if not er.async_entries_for_config_entry(entity_registry, config.entry_id):
+    entry_id = init_integration.entry_id
+    if not er.async_entries_for_config_entry(entity_registry, entry_id):
         assert snapshot(name="none") == []  # snapshot_platform wants one entity at least
         return
-    await snapshot_platform(hass, entity_registry, snapshot, config.entry_id)
+    await snapshot_platform(hass, entity_registry, snapshot, entry_id)
 
 
 @pytest.mark.usefixtures("sandbox")
 @pytest.mark.parametrize(("start", "source"), CASES)
 async def test_devices(
-    hass: HomeAssistant,
     device_registry: dr.DeviceRegistry,
     entity_registry: er.EntityRegistry,
     snapshot: SnapshotAssertion,
-    source: str,
+    init_integration: MockConfigEntry,
 ) -> None:
     """The source's devices; every entity belongs to one of them."""
-    config = await _set_up(hass, source)
-    devices = dr.async_entries_for_config_entry(device_registry, config.entry_id)
+    devices = dr.async_entries_for_config_entry(device_registry, init_integration.entry_id)
     assert sorted(devices, key=lambda device: sorted(device.identifiers)) == snapshot
     ids = {device.id for device in devices}
-    for entity in er.async_entries_for_config_entry(entity_registry, config.entry_id):
+    for entity in er.async_entries_for_config_entry(entity_registry, init_integration.entry_id):
         assert entity.device_id in ids, entity.entity_id
 
 
@@ -98,9 +99,9 @@ async def test_diagnostics(
     sandbox: object,
     hass_client: ClientSessionGenerator,
     snapshot: SnapshotAssertion,
-    source: str,
+    init_integration: MockConfigEntry,
 ) -> None:
     """Diagnostics: what is held, redacted (``sandbox`` first: the clock is frozen before the
     client's token is made)."""
-    config = await _set_up(hass, source)
-    assert await get_diagnostics_for_config_entry(hass, hass_client, config) == snapshot
+    diagnostics = await get_diagnostics_for_config_entry(hass, hass_client, init_integration)
+    assert diagnostics == snapshot

@@ -5,7 +5,6 @@ scripts/test runs this on SQLite and on PostgreSQL; each run leaves its rows in
 are identical (every hour, state and sum of every statistic).
 """
 
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 import itertools
 import json
@@ -14,7 +13,6 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from aiohttp.test_utils import TestClient, TestServer
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.components.recorder.statistics import (
     list_statistic_ids,
@@ -23,44 +21,27 @@ from homeassistant.components.recorder.statistics import (
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.recorder import get_instance
-from homeassistant.util import dt as dt_util
 import pytest
-from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
 from pytest_homeassistant_custom_component.components.recorder.common import (
     async_wait_recording_done,
 )
 
 from custom_components.energy_hub.const import DOMAIN
-from sandbox import create_app
 import sandbox.octopus as sb
 
-from .conftest import database_name
+from .conftest import Sandbox, advance, database_name, setup_integration
+from .entries import octopus_entry
 
 UK = ZoneInfo("Europe/London")
 HOUR = timedelta(hours=1)
 HALF = timedelta(minutes=30)
 START = datetime(2026, 6, 10, 11, 5, tzinfo=UTC)
 
-type Sandbox = TestClient  # type: ignore[type-arg]
-
 
 @pytest.fixture
 def recorder_config() -> dict[str, Any]:
     """Only statistics matter here: the entities' states stay out of the recorder."""
     return {"exclude": {"domains": ["sensor", "binary_sensor"]}}
-
-
-@pytest.fixture
-async def octopus(
-    socket_enabled: None, freezer: FrozenDateTimeFactory, monkeypatch: pytest.MonkeyPatch
-) -> AsyncIterator[Sandbox]:
-    """The sandbox on loopback, following Home Assistant's clock."""
-    freezer.move_to(START)
-    async with TestClient(
-        TestServer(create_app(clock=dt_util.utcnow), host="127.0.0.1", access_log=None)
-    ) as client:
-        monkeypatch.setenv("ENERGY_HUB_SANDBOX_URL", str(client.make_url("")).rstrip("/"))
-        yield client
 
 
 async def _all_rows(hass: HomeAssistant) -> dict[str, list[tuple[float, float, float]]]:
@@ -94,22 +75,13 @@ def _truth_hour(point: str, hour: datetime) -> float:
 
 async def test_a_year_of_octopus_statistics(
     hass: HomeAssistant,
-    octopus: Sandbox,
+    sandbox: Sandbox,
     freezer: FrozenDateTimeFactory,
     request: pytest.FixtureRequest,
 ) -> None:
     """A year's backfill, the rebuild action right after it, and the next day's run: every
     statistic continuous from its first hour, the import energy exactly the sandbox's."""
-    entry = MockConfigEntry(
-        domain=DOMAIN,
-        title="Octopus",
-        unique_id="octopus_a-1b2c3d4e",
-        data={"source": "octopus", "api_key": sb.API_KEY, "account_number": sb.ACCOUNT_NUMBER},
-        options={"backfill_days": 365, "gas_calorific_value": 39.5, "gas_meter_unit": "m3"},
-    )
-    entry.add_to_hass(hass)
-    assert await hass.config_entries.async_setup(entry.entry_id)
-    await hass.async_block_till_done(wait_background_tasks=True)
+    entry = await setup_integration(hass, octopus_entry(days=365, title="Octopus"))
     assert entry.state is ConfigEntryState.LOADED
     # Straight after the backfill (its rows possibly still queued): rebuild the last month.
     await hass.services.async_call(
@@ -119,9 +91,7 @@ async def test_a_year_of_octopus_statistics(
         blocking=True,
     )
     # The next day's run (after UK midnight and publication).
-    freezer.move_to(START + timedelta(days=1, hours=2))
-    async_fire_time_changed(hass)
-    await hass.async_block_till_done(wait_background_tasks=True)
+    await advance(hass, freezer, START + timedelta(days=1, hours=2))
 
     rows = await _all_rows(hass)
     energy = rows[f"energy_hub:octopus_{sb.IMPORT_MPAN}_import_energy"]

@@ -1,16 +1,15 @@
 """The typed-in tariff through Home Assistant: flow, price sensors at band edges, options."""
 
 from freezegun.api import FrozenDateTimeFactory
-from homeassistant.config_entries import SOURCE_USER
 from homeassistant.const import STATE_OFF, STATE_ON
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
 import pytest
-from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
-
-from custom_components.energy_hub.const import DOMAIN
+from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from .carbon_intensity_mocks import national_entry
+from .conftest import advance, setup_integration, start_flow
+from .entries import tariff_entry
 
 FLUX = (
     "00:00-02:00 0.3072\n02:00-05:00 0.18432\n05:00-16:00 0.3072\n"
@@ -26,25 +25,10 @@ async def london(hass: HomeAssistant) -> None:
     hass.config.currency = "GBP"
 
 
-async def _form(hass: HomeAssistant) -> str:
-    result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
-    result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], {"next_step_id": "tariff"}
-    )
-    assert result["step_id"] == "tariff"
-    return result["flow_id"]
-
-
-async def _advance(hass: HomeAssistant, freezer: FrozenDateTimeFactory, when: str) -> None:
-    freezer.move_to(when)
-    async_fire_time_changed(hass)
-    await hass.async_block_till_done()
-
-
 async def test_flow_errors_then_entry(hass: HomeAssistant, freezer: FrozenDateTimeFactory) -> None:
     """Each problem is a form error naming the line; a good tariff makes an entry."""
     freezer.move_to("2026-01-15T15:30:00+00:00")
-    flow_id = await _form(hass)
+    flow_id = await start_flow(hass, "tariff")
 
     async def submit(**fields: str) -> dict:  # type: ignore[type-arg]
         base = {"name": "Flux import", "direction": "import", "bands": FLUX}
@@ -73,24 +57,14 @@ async def test_flow_errors_then_entry(hass: HomeAssistant, freezer: FrozenDateTi
     await hass.async_block_till_done()
     assert hass.states.get(f"{PREFIX}_current_rate").state == "0.3072"
 
-    flow_id = await _form(hass)
+    flow_id = await start_flow(hass, "tariff")
     result = await submit()
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "already_configured"
 
 
 async def _entry(hass: HomeAssistant, bands: str = FLUX) -> MockConfigEntry:
-    entry = MockConfigEntry(
-        domain=DOMAIN,
-        title="Flux import",
-        unique_id="tariff_flux_import_import",
-        data={"source": "tariff", "name": "Flux import", "direction": "import", "currency": "GBP"},
-        options={"bands": bands},
-    )
-    entry.add_to_hass(hass)
-    assert await hass.config_entries.async_setup(entry.entry_id)
-    await hass.async_block_till_done()
-    return entry
+    return await setup_integration(hass, tariff_entry(bands))
 
 
 async def test_prices_at_band_edges_and_midnight(
@@ -108,16 +82,16 @@ async def test_prices_at_band_edges_and_midnight(
     cheapest = "binary_sensor.flux_import_cheapest_rate_now"
     assert hass.states.get(cheapest).state == STATE_OFF
 
-    await _advance(hass, freezer, "2026-01-15T16:00:00+00:00")
+    await advance(hass, freezer, "2026-01-15T16:00:00+00:00")
     assert hass.states.get(f"{PREFIX}_current_rate").state == "0.43008"
     assert hass.states.get(f"{PREFIX}_next_rate_start").state == "2026-01-15T19:00:00+00:00"
-    await _advance(hass, freezer, "2026-01-15T19:00:00+00:00")
+    await advance(hass, freezer, "2026-01-15T19:00:00+00:00")
     assert hass.states.get(f"{PREFIX}_current_rate").state == "0.3072"
     # 19:00-24:00 and 00:00-02:00 are one price: the next change is 02:00 tomorrow.
     assert hass.states.get(f"{PREFIX}_next_rate_start").state == "2026-01-16T02:00:00+00:00"
-    await _advance(hass, freezer, "2026-01-16T00:00:00+00:00")
+    await advance(hass, freezer, "2026-01-16T00:00:00+00:00")
     assert hass.states.get(f"{PREFIX}_current_rate").state == "0.3072"
-    await _advance(hass, freezer, "2026-01-16T02:00:00+00:00")
+    await advance(hass, freezer, "2026-01-16T02:00:00+00:00")
     assert hass.states.get(f"{PREFIX}_current_rate").state == "0.18432"
     assert hass.states.get(cheapest).state == STATE_ON
     rates = hass.states.get(f"{PREFIX}_current_rate").attributes["rates_today"]
@@ -139,7 +113,7 @@ async def test_tariff_change_period(hass: HomeAssistant, freezer: FrozenDateTime
     await _entry(hass, FLUX + "\nfrom 2026-04-01\n00:00-24:00 0.245")
     assert hass.states.get(f"{PREFIX}_current_rate").state == "0.3072"
     assert hass.states.get(f"{PREFIX}_next_rate").state == "0.245"
-    await _advance(hass, freezer, "2026-03-31T23:00:00+00:00")  # midnight BST
+    await advance(hass, freezer, "2026-03-31T23:00:00+00:00")  # midnight BST
     assert hass.states.get(f"{PREFIX}_current_rate").state == "0.245"
 
 
@@ -183,7 +157,7 @@ async def test_non_finite_rate_refused_in_flow_and_options(
     """A band priced NaN, infinity or beyond any currency's price is refused (it was saved,
     and the rate sensors could not be created); the stored bands stay as they were."""
     freezer.move_to("2026-01-15T12:00:00+00:00")
-    flow_id = await _form(hass)
+    flow_id = await start_flow(hass, "tariff")
     result = await hass.config_entries.flow.async_configure(
         flow_id,
         {"name": "Bad", "direction": "import", "bands": f"00:00-12:00 {rate}\n12:00-24:00 0.2"},

@@ -4,23 +4,20 @@ The sandbox's clock is Home Assistant's frozen clock; `sandbox.xolta.interval_en
 exactly what flowed, so the counters and statistics are checked against it.
 """
 
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from unittest.mock import patch
 
-from aiohttp.test_utils import TestClient, TestServer
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.components.recorder.statistics import statistics_during_period
-from homeassistant.config_entries import SOURCE_USER, ConfigEntryState
+from homeassistant.config_entries import ConfigEntryState
 from homeassistant.const import STATE_UNAVAILABLE
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.recorder import get_instance
-from homeassistant.util import dt as dt_util
 import pytest
-from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
+from pytest_homeassistant_custom_component.common import MockConfigEntry
 from pytest_homeassistant_custom_component.components.recorder.common import (
     async_wait_recording_done,
 )
@@ -28,15 +25,16 @@ from pytest_homeassistant_custom_component.components.recorder.common import (
 from custom_components.energy_hub.api.xolta import XoltaClient, XoltaInterval
 from custom_components.energy_hub.const import DOMAIN
 from custom_components.energy_hub.sources.xolta import COUNTERS, XoltaSource, xolta_urls
-from sandbox import create_app
 import sandbox.xolta as sb
+
+from .conftest import Sandbox, advance, sandbox_requests, setup_integration, start_flow
+from .entries import xolta_entry as entry
 
 HOUR = timedelta(hours=1)
 SITE = "sandbox-house"
 USER = "demo@xolta.example"
 PREFIX = "sensor.xolta_sandbox_house"
 
-type Sandbox = TestClient  # type: ignore[type-arg]
 
 TRUTH = {
     "battery_charged_energy": "battery_charge_kwh",
@@ -54,44 +52,10 @@ ENTITY = {
 }
 
 
-def entry(days: int = 1, **data: Any) -> MockConfigEntry:
-    """The sandbox house as the flow creates it."""
-    return MockConfigEntry(
-        domain=DOMAIN,
-        title="Sandbox house",
-        unique_id=f"xolta_{SITE}",
-        data={
-            "source": "xolta",
-            "username": USER,
-            "password": "xolta-sandbox",
-            "site_id": SITE,
-            "site_name": "Sandbox house",
-            **data,
-        },
-        options={"history_days": days},
-    )
-
-
 @pytest.fixture
 def start() -> datetime:
     """Frozen time at the start of a test: a day with an upload outage (13:30-14:30)."""
     return datetime(2026, 6, 6, 0, 3, tzinfo=UTC)
-
-
-@pytest.fixture
-async def xolta(
-    socket_enabled: None,
-    freezer: FrozenDateTimeFactory,
-    monkeypatch: pytest.MonkeyPatch,
-    start: datetime,
-) -> AsyncIterator[Sandbox]:
-    """The sandbox on loopback, following Home Assistant's clock."""
-    freezer.move_to(start)
-    async with TestClient(
-        TestServer(create_app(clock=dt_util.utcnow), host="127.0.0.1", access_log=None)
-    ) as client:
-        monkeypatch.setenv("ENERGY_HUB_SANDBOX_URL", str(client.make_url("")).rstrip("/"))
-        yield client
 
 
 def _state(sandbox: Sandbox) -> sb.XoltaSandbox:
@@ -99,21 +63,7 @@ def _state(sandbox: Sandbox) -> sb.XoltaSandbox:
 
 
 async def _paths(sandbox: Sandbox) -> dict[str, int]:
-    body = await (await sandbox.get("/_admin/requests")).json()
-    return dict(body["xolta"]["paths"])
-
-
-async def _setup(hass: HomeAssistant, config: MockConfigEntry) -> MockConfigEntry:
-    config.add_to_hass(hass)
-    assert await hass.config_entries.async_setup(config.entry_id)
-    await hass.async_block_till_done(wait_background_tasks=True)
-    return config
-
-
-async def _advance(hass: HomeAssistant, freezer: FrozenDateTimeFactory, when: datetime) -> None:
-    freezer.move_to(when)
-    async_fire_time_changed(hass)
-    await hass.async_block_till_done(wait_background_tasks=True)
+    return dict((await sandbox_requests(sandbox, "xolta"))["paths"])
 
 
 def _value(hass: HomeAssistant, name: str) -> float:
@@ -129,18 +79,9 @@ def _source(config: MockConfigEntry) -> XoltaSource:
 # --- config flow ------------------------------------------------------------------------------
 
 
-async def _form(hass: HomeAssistant) -> str:
-    result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
-    result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], {"next_step_id": "xolta"}
-    )
-    assert result["step_id"] == "xolta"
-    return str(result["flow_id"])
-
-
-async def test_flow_one_site_errors_and_success(hass: HomeAssistant, xolta: Sandbox) -> None:
+async def test_flow_one_site_errors_and_success(hass: HomeAssistant, sandbox: Sandbox) -> None:
     """Missing password, wrong password, outage; then one site: the entry at once."""
-    flow_id = await _form(hass)
+    flow_id = await start_flow(hass, "xolta")
 
     async def submit(password: str | None, advanced: dict[str, str] | None = None) -> Any:
         data: dict[str, Any] = {"username": USER, "advanced": advanced or {}}
@@ -152,10 +93,10 @@ async def test_flow_one_site_errors_and_success(hass: HomeAssistant, xolta: Sand
     assert result["errors"] == {"password": "password_or_token"}
     result = await submit("wrong")
     assert result["errors"] == {"base": "invalid_credentials"}
-    await xolta.put("/_admin/faults/xolta", json={"fault": "http_500"})
+    await sandbox.put("/_admin/faults/xolta", json={"fault": "http_500"})
     result = await submit("xolta-sandbox")
     assert result["errors"] == {"base": "cannot_connect"}
-    await xolta.delete("/_admin/faults/xolta")
+    await sandbox.delete("/_admin/faults/xolta")
     with patch("custom_components.energy_hub.async_setup_entry", return_value=True):
         result = await submit("xolta-sandbox")
     assert result["type"] is FlowResultType.CREATE_ENTRY
@@ -168,13 +109,13 @@ async def test_flow_one_site_errors_and_success(hass: HomeAssistant, xolta: Sand
         "site_name": "Sandbox house",
     }
     assert result["options"] == {"history_days": 7}
-    flow_id = await _form(hass)
+    flow_id = await start_flow(hass, "xolta")
     result = await submit("xolta-sandbox")
     assert result["reason"] == "already_configured"
 
 
 async def test_flow_several_sites_and_refresh_token(
-    hass: HomeAssistant, xolta: Sandbox, monkeypatch: pytest.MonkeyPatch
+    hass: HomeAssistant, sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Two sites: the site step; a pasted refresh token instead of the password works."""
     base, authority = xolta_urls({})
@@ -188,7 +129,7 @@ async def test_flow_several_sites_and_refresh_token(
     await client.login()
     token = client.refresh_token
     assert token
-    flow_id = await _form(hass)
+    flow_id = await start_flow(hass, "xolta")
     result = await hass.config_entries.flow.async_configure(
         flow_id,
         {"username": "two.sites@xolta.example", "advanced": {"refresh_token": f" {token} "}},
@@ -209,14 +150,14 @@ async def test_flow_several_sites_and_refresh_token(
 
 
 async def test_revoked_token_reauth_and_reconfigure(
-    hass: HomeAssistant, xolta: Sandbox, freezer: FrozenDateTimeFactory, start: datetime
+    hass: HomeAssistant, sandbox: Sandbox, freezer: FrozenDateTimeFactory, start: datetime
 ) -> None:
     """Password changed and sessions revoked: reauth; the new password brings it back."""
-    config = await _setup(hass, entry())
-    sandbox = _state(xolta)
-    sandbox.set_password(USER, "new-password")
-    sandbox.revoke_refresh_tokens()
-    await _advance(hass, freezer, start + timedelta(minutes=58))  # access token renewal
+    config = await setup_integration(hass, entry())
+    emulator = _state(sandbox)
+    emulator.set_password(USER, "new-password")
+    emulator.revoke_refresh_tokens()
+    await advance(hass, freezer, start + timedelta(minutes=58))  # access token renewal
     flows = hass.config_entries.flow.async_progress_by_handler(DOMAIN)
     assert [f["step_id"] for f in flows] == ["reauth_confirm"]
     result = await hass.config_entries.flow.async_configure(flows[0]["flow_id"], {})
@@ -242,22 +183,22 @@ async def test_revoked_token_reauth_and_reconfigure(
 
 
 async def test_expired_refresh_token_silent_relogin(
-    hass: HomeAssistant, xolta: Sandbox, freezer: FrozenDateTimeFactory, start: datetime
+    hass: HomeAssistant, sandbox: Sandbox, freezer: FrozenDateTimeFactory, start: datetime
 ) -> None:
     """The login session ends (24 h, shortened here): a new login, no reauth."""
-    config = await _setup(hass, entry())
-    sandbox = _state(xolta)
-    logins = sandbox.logins
-    sandbox.revoke_refresh_tokens()  # as when the session's fixed lifetime ends
-    await _advance(hass, freezer, start + timedelta(minutes=58))
-    assert sandbox.logins == logins + 1
+    config = await setup_integration(hass, entry())
+    emulator = _state(sandbox)
+    logins = emulator.logins
+    emulator.revoke_refresh_tokens()  # as when the session's fixed lifetime ends
+    await advance(hass, freezer, start + timedelta(minutes=58))
+    assert emulator.logins == logins + 1
     assert not hass.config_entries.flow.async_progress_by_handler(DOMAIN)
     assert config.state is ConfigEntryState.LOADED
     assert hass.states.get(f"{PREFIX}_battery_power").state != STATE_UNAVAILABLE
 
 
 async def test_refresh_token_only_revoked_starts_reauth(
-    hass: HomeAssistant, xolta: Sandbox, freezer: FrozenDateTimeFactory, start: datetime
+    hass: HomeAssistant, sandbox: Sandbox, freezer: FrozenDateTimeFactory, start: datetime
 ) -> None:
     """Without a password, a revoked refresh token can only be fixed by the user."""
     base, authority = xolta_urls({})
@@ -266,10 +207,10 @@ async def test_refresh_token_only_revoked_starts_reauth(
     )
     await client.login()
     config = entry(refresh_token=client.refresh_token, password=None)
-    await _setup(hass, config)
+    await setup_integration(hass, config)
     assert config.state is ConfigEntryState.LOADED
-    _state(xolta).revoke_refresh_tokens()
-    await _advance(hass, freezer, start + timedelta(minutes=58))
+    _state(sandbox).revoke_refresh_tokens()
+    await advance(hass, freezer, start + timedelta(minutes=58))
     flows = hass.config_entries.flow.async_progress_by_handler(DOMAIN)
     assert [f["step_id"] for f in flows] == ["reauth_confirm"]
 
@@ -278,10 +219,10 @@ async def test_refresh_token_only_revoked_starts_reauth(
 
 
 async def test_live_values_and_unavailable_when_offline(
-    hass: HomeAssistant, xolta: Sandbox, freezer: FrozenDateTimeFactory, start: datetime
+    hass: HomeAssistant, sandbox: Sandbox, freezer: FrozenDateTimeFactory, start: datetime
 ) -> None:
     """Powers in W with Energy Hub's signs; unavailable (not 0) while the site is offline."""
-    await _setup(hass, entry())
+    await setup_integration(hass, entry())
     minute = sb.minute_power(SITE, start.replace(second=0) - timedelta(minutes=1))
     assert _value(hass, "battery_power") == minute.battery_w
     assert _value(hass, "pv_power") == minute.pv_w
@@ -295,14 +236,14 @@ async def test_live_values_and_unavailable_when_offline(
     assert energy.attributes["state_class"] == "total_increasing"
     assert energy.attributes["unit_of_measurement"] == "kWh"
     ((outage, _),) = sb.offline_windows(SITE, start.date())
-    await _advance(hass, freezer, outage + timedelta(minutes=5))
+    await advance(hass, freezer, outage + timedelta(minutes=5))
     for name in ("battery_power", "pv_power", "grid_power", "battery_state_of_charge"):
         assert hass.states.get(f"{PREFIX}_{name}").state == STATE_UNAVAILABLE
     assert hass.states.get(f"{PREFIX}_battery_energy_charged").state != STATE_UNAVAILABLE
 
 
 async def test_odd_values_make_entities_unavailable(
-    hass: HomeAssistant, xolta: Sandbox, monkeypatch: pytest.MonkeyPatch
+    hass: HomeAssistant, sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Nulls, junk strings and missing fields: unavailable, never 0; numeric strings read."""
     monkeypatch.setattr(
@@ -316,7 +257,7 @@ async def test_odd_values_make_entities_unavailable(
             "consumption": 1.25,
         },
     )
-    await _setup(hass, entry())
+    await setup_integration(hass, entry())
     assert _value(hass, "battery_state_of_charge") == 55.5
     assert _value(hass, "house_consumption") == 1250
     for name in ("battery_power", "pv_power", "grid_power"):
@@ -324,22 +265,22 @@ async def test_odd_values_make_entities_unavailable(
 
 
 async def test_counters_day_accuracy_restart_and_budget(
-    hass: HomeAssistant, xolta: Sandbox, freezer: FrozenDateTimeFactory, start: datetime
+    hass: HomeAssistant, sandbox: Sandbox, freezer: FrozenDateTimeFactory, start: datetime
 ) -> None:
     """A day minute by minute with a restart in the middle of a counting interval: every
     counter within 0.5 % of what flowed, no interval twice or missed; requests counted."""
-    config = await _setup(hass, entry())
+    config = await setup_integration(hass, entry())
     counting_from = _source(config).counted_until
     assert counting_from == start.replace(minute=0)
-    await xolta.delete("/_admin/requests")
+    await sandbox.delete("/_admin/requests")
     restart_at = start + timedelta(hours=9, minutes=10)  # 09:13, mid-interval
     minute = start
     while minute < start + timedelta(hours=24):
         # Minute by minute for the first hour (the request budget), then faster.
         minute += timedelta(minutes=1 if minute < start + HOUR else 10)
-        await _advance(hass, freezer, minute)
+        await advance(hass, freezer, minute)
         if minute == start + HOUR:
-            paths = await _paths(xolta)
+            paths = await _paths(sandbox)
             # Status once a minute, summaries every 10 minutes (history comes at 01:05),
             # the access token renewed once an hour: about 1,600 requests a day.
             assert paths["/api/siteStatus"] == 60
@@ -348,13 +289,13 @@ async def test_counters_day_accuracy_restart_and_budget(
         if minute == restart_at:
             before = dict(_source(config).counters)
             assert await hass.config_entries.async_unload(config.entry_id)
-            await _advance(hass, freezer, minute + timedelta(minutes=20))  # HA is down
+            await advance(hass, freezer, minute + timedelta(minutes=20))  # HA is down
             minute += timedelta(minutes=20)
-            logins = _state(xolta).logins
+            logins = _state(sandbox).logins
             assert await hass.config_entries.async_setup(config.entry_id)
             await hass.async_block_till_done(wait_background_tasks=True)
             # The persisted refresh token was used: no new sign-in.
-            assert _state(xolta).logins == logins
+            assert _state(sandbox).logins == logins
             after = _source(config).counters
             assert all(after[key] >= before[key] for key in COUNTERS)
     source = _source(config)
@@ -367,11 +308,11 @@ async def test_counters_day_accuracy_restart_and_budget(
 
 
 async def test_history_statistics_exact(
-    hass: HomeAssistant, xolta: Sandbox, freezer: FrozenDateTimeFactory, start: datetime
+    hass: HomeAssistant, sandbox: Sandbox, freezer: FrozenDateTimeFactory, start: datetime
 ) -> None:
     """The last N days as hourly external statistics at their true times, equal to what
     the sandbox's buckets hold and to the ground truth; later runs ask only for new hours."""
-    config = await _setup(hass, entry(days=2))
+    config = await setup_integration(hass, entry(days=2))
     calls: list[tuple[datetime, datetime]] = []
     real = XoltaClient.interval_summaries
 
@@ -380,7 +321,7 @@ async def test_history_statistics_exact(
         return await real(self, site, since, end, *a)
 
     with patch.object(XoltaClient, "interval_summaries", spy):
-        await _advance(hass, freezer, start.replace(minute=5) + HOUR)
+        await advance(hass, freezer, start.replace(minute=5) + HOUR)
     history = [(since, end) for since, end in calls if end.minute == 0 and since.minute == 0]
     assert history[-1] == (start.replace(minute=0), start.replace(minute=0) + HOUR)
     # The rewrite window is written again from what is held (48 hours), none asked twice.
@@ -406,12 +347,12 @@ async def test_history_statistics_exact(
 
 
 async def test_options_diagnostics_and_removal(
-    hass: HomeAssistant, xolta: Sandbox, hass_storage: dict[str, Any]
+    hass: HomeAssistant, sandbox: Sandbox, hass_storage: dict[str, Any]
 ) -> None:
     """Options are clamped; the persisted state goes with the entry."""
     assert XoltaSource.validate_options({"history_days": 200}) == {"history_days": 90}
     assert XoltaSource.options_schema() is not None
-    config = await _setup(hass, entry())
+    config = await setup_integration(hass, entry())
     source = _source(config)
     diagnostics = source.diagnostics(config.runtime_data.data)
     assert diagnostics["state"] == "Running"
@@ -440,25 +381,25 @@ def test_urls(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 async def test_empty_summaries_are_not_yet_counters_lose_nothing(
-    hass: HomeAssistant, xolta: Sandbox, freezer: FrozenDateTimeFactory, start: datetime
+    hass: HomeAssistant, sandbox: Sandbox, freezer: FrozenDateTimeFactory, start: datetime
 ) -> None:
     """Forty minutes of empty GetDataSummary answers around midday (11:00-11:40): the
     counters wait for those buckets instead of passing over them, and at the end of the day
     equal the sandbox's ground truth to the Wh; no extra requests."""
-    config = await _setup(hass, entry())
+    config = await setup_integration(hass, entry())
     source = _source(config)
     counting_from = source.counted_until
     assert counting_from == start.replace(minute=0)
-    await xolta.delete("/_admin/requests")
-    sandbox = _state(xolta)
+    await sandbox.delete("/_admin/requests")
+    emulator = _state(sandbox)
     empty_from = start.replace(hour=11, minute=0)
     empty_until = empty_from + timedelta(minutes=40)
     held: dict[str, float] = {}
     minute = start
     while minute < start + timedelta(hours=24):
         minute += timedelta(minutes=10)
-        sandbox.empty_summaries = empty_from <= minute < empty_until
-        await _advance(hass, freezer, minute)
+        emulator.empty_summaries = empty_from <= minute < empty_until
+        await advance(hass, freezer, minute)
         if minute == empty_from + timedelta(minutes=3):
             held = dict(source.counters)
             assert source.counted_until == empty_from - timedelta(minutes=10)
@@ -472,7 +413,7 @@ async def test_empty_summaries_are_not_yet_counters_lose_nothing(
         expected = getattr(truth, TRUTH[key])
         assert source.counters[key] == pytest.approx(expected, abs=1e-3), key
         assert _value(hass, ENTITY[key]) == pytest.approx(expected, abs=1e-3), key
-    paths = await _paths(xolta)
+    paths = await _paths(sandbox)
     # A count every 10 minutes (the empty ones asked again at the next, as always), and the
     # hourly history from 01:05 to 23:05: the empty answers cost no extra request.
     assert paths["/api/GetDataSummary"] == 144 + 23
