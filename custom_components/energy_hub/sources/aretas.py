@@ -43,7 +43,6 @@ from typing import Any, ClassVar, Final
 
 import aiohttp
 from homeassistant.const import CONF_PASSWORD, CONF_USERNAME
-from homeassistant.helpers import selector
 from homeassistant.util import dt as dt_util
 import voluptuous as vol
 
@@ -66,11 +65,11 @@ from .base import (
     Reading,
     StatisticSpec,
     advanced_section,
-    configured_base_url,
+    entry_base_url,
     floor_hour,
-    resolve_base_url,
     secret_selector,
     username_selector,
+    whole_selector,
 )
 from .battery import (
     CONF_HISTORY_DAYS,
@@ -333,7 +332,7 @@ def _client(session: aiohttp.ClientSession, data: Mapping[str, Any]) -> AretasCl
         session,
         str(data[CONF_USERNAME]),
         str(data[CONF_PASSWORD]),
-        base_url=resolve_base_url(KEY, DEFAULT_BASE_URL, configured_base_url(data)),
+        base_url=entry_base_url(KEY, DEFAULT_BASE_URL, data),
     )
 
 
@@ -361,6 +360,7 @@ class AretasSource(BatterySource[AretasData, AretasClient]):
 
     def setup(self) -> None:
         """The device, the longest gap bridged; no sample held until restored."""
+        super().setup()
         self.mac = int(self.data[CONF_MAC])
         self.name = str(self.data.get(CONF_NAME) or self.mac)
         self.max_gap = timedelta(minutes=int(self.options[CONF_MAX_GAP]))
@@ -442,23 +442,8 @@ class AretasSource(BatterySource[AretasData, AretasClient]):
     @classmethod
     def options_schema(cls) -> vol.Schema:
         """How many days of history the first import goes back; the longest gap bridged."""
-        return (
-            super()
-            .options_schema()
-            .extend(
-                {
-                    vol.Required(CONF_MAX_GAP): selector.NumberSelector(
-                        selector.NumberSelectorConfig(
-                            min=MIN_MAX_GAP_MINUTES,
-                            max=MAX_MAX_GAP_MINUTES,
-                            step=1,
-                            unit_of_measurement="min",
-                            mode=selector.NumberSelectorMode.BOX,
-                        )
-                    ),
-                }
-            )
-        )
+        gap = whole_selector(MIN_MAX_GAP_MINUTES, MAX_MAX_GAP_MINUTES, "min")
+        return super().options_schema().extend({vol.Required(CONF_MAX_GAP): gap})
 
     @classmethod
     def validate_options(cls, user_input: dict[str, Any]) -> dict[str, Any]:

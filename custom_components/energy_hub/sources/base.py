@@ -45,6 +45,12 @@ def resolve_base_url(source_key: str, default: str, configured: str | None = Non
     return default
 
 
+def entry_base_url(source_key: str, default: str, data: Mapping[str, Any]) -> str:
+    """The base URL for an entry's (or a flow's) data: :func:`resolve_base_url` with the URL
+    typed in the advanced section."""
+    return resolve_base_url(source_key, default, configured_base_url(data))
+
+
 def advanced_section(*extra: tuple[Any, Any]) -> dict[Any, Any]:
     """The collapsed "Advanced" section every flow ends with: another server URL, plus
     ``extra`` (marker, selector) fields a source adds there."""
@@ -142,17 +148,22 @@ def username_selector(*, email: bool) -> selector.TextSelector:
     return selector.TextSelector(selector.TextSelectorConfig(autocomplete="username"))
 
 
-def days_selector(maximum: int) -> selector.NumberSelector:
-    """A whole number of days, 1 to ``maximum`` (history and backfill horizons)."""
+def whole_selector(minimum: int, maximum: int, unit: str) -> selector.NumberSelector:
+    """A whole number of ``unit``, ``minimum`` to ``maximum``, typed in a box."""
     return selector.NumberSelector(
         selector.NumberSelectorConfig(
-            min=1,
+            min=minimum,
             max=maximum,
             step=1,
-            unit_of_measurement="days",
+            unit_of_measurement=unit,
             mode=selector.NumberSelectorMode.BOX,
         )
     )
+
+
+def days_selector(maximum: int) -> selector.NumberSelector:
+    """A whole number of days, 1 to ``maximum`` (history and backfill horizons)."""
+    return whole_selector(1, maximum, "days")
 
 
 def configured_base_url(data: Mapping[str, Any]) -> str | None:
@@ -291,10 +302,16 @@ class Source[DataT](ABC):
         data: Mapping[str, Any],
         options: Mapping[str, Any],
     ) -> None:
-        """Keep the entry's data and options; subclasses build their client."""
+        """Keep the entry's data and options, then :meth:`setup` the source's own state."""
         self.session = session
         self.data = data
         self.options = {**self.default_options, **options}
+        self.setup()
+
+    def setup(self) -> None:
+        """The source's own state from ``self.data`` and ``self.options`` (its client, what it
+        holds before the first update): one place instead of each source's ``__init__``."""
+        return
 
     # --- config flow -------------------------------------------------------------------
     @classmethod

@@ -90,22 +90,12 @@ class BatterySource[DataT, ClientT: JsonApiClient](Source[DataT]):
     history_delay: ClassVar[timedelta]
     default_options: ClassVar[Mapping[str, Any]] = {CONF_HISTORY_DAYS: DEFAULT_HISTORY_DAYS}
 
-    def __init__(
-        self,
-        session: aiohttp.ClientSession,
-        data: Mapping[str, Any],
-        options: Mapping[str, Any],
-    ) -> None:
-        """The client, the history horizon and the counters (zero until restored); then the
-        subclass's own state (:meth:`setup`)."""
-        super().__init__(session, data, options)
-        self.client: ClientT = self.build_client(session, data)
+    def setup(self) -> None:
+        """The client, the history horizon and the counters (zero until restored); a
+        subclass adds its own state after this."""
+        self.client: ClientT = self.build_client(self.session, self.data)
         self.history_horizon = timedelta(days=int(self.options[CONF_HISTORY_DAYS]))
         self.counters: dict[str, float] = dict.fromkeys(self.counter_keys, 0.0)
-        self.setup()
-
-    def setup(self) -> None:
-        """The subclass's own state, from ``self.data`` and ``self.options``."""
 
     @classmethod
     @abstractmethod

@@ -33,8 +33,7 @@ from .base import (
     Source,
     advanced_data,
     advanced_section,
-    configured_base_url,
-    resolve_base_url,
+    entry_base_url,
 )
 
 KEY = "carbon_intensity"
@@ -135,16 +134,10 @@ class CarbonIntensitySource(Source[CarbonIntensityData]):
     flow_steps: ClassVar[tuple[str, ...]] = (KEY,)
     default_options: ClassVar[Mapping[str, Any]] = {CONF_WINDOW_HOURS: DEFAULT_WINDOW_HOURS}
 
-    def __init__(
-        self,
-        session: aiohttp.ClientSession,
-        data: Mapping[str, Any],
-        options: Mapping[str, Any],
-    ) -> None:
+    def setup(self) -> None:
         """Build the client for the configured (or default) server."""
-        super().__init__(session, data, options)
-        self.client = _client(session, data)
-        region_id = data.get(CONF_REGION_ID)
+        self.client = _client(self.session, self.data)
+        region_id = self.data.get(CONF_REGION_ID)
         self.region_id: int | None = int(region_id) if region_id is not None else None
         self.window_hours = int(self.options[CONF_WINDOW_HOURS])
         #: Fetches failed in a row while held data are shown, and when to try again.
@@ -422,6 +415,4 @@ class CarbonIntensitySource(Source[CarbonIntensityData]):
 
 
 def _client(session: aiohttp.ClientSession, data: Mapping[str, Any]) -> CarbonIntensityClient:
-    return CarbonIntensityClient(
-        session, resolve_base_url(KEY, DEFAULT_BASE_URL, configured_base_url(data))
-    )
+    return CarbonIntensityClient(session, entry_base_url(KEY, DEFAULT_BASE_URL, data))

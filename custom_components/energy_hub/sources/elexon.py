@@ -39,8 +39,7 @@ from .base import (
     Source,
     advanced_data,
     advanced_section,
-    configured_base_url,
-    resolve_base_url,
+    entry_base_url,
 )
 
 KEY: Final = "elexon"
@@ -164,15 +163,9 @@ class ElexonSource(Source[ElexonData]):
         CONF_PRICES: True,
     }
 
-    def __init__(
-        self,
-        session: aiohttp.ClientSession,
-        data: Mapping[str, Any],
-        options: Mapping[str, Any],
-    ) -> None:
+    def setup(self) -> None:
         """Build the client; the options say which groups of sensors (and datasets) are on."""
-        super().__init__(session, data, options)
-        self.client = _client(session, data)
+        self.client = _client(self.session, self.data)
         self.generation = bool(self.options[CONF_GENERATION])
         self.interconnectors = bool(self.options[CONF_INTERCONNECTORS])
         self.prices = bool(self.options[CONF_PRICES])
@@ -482,4 +475,4 @@ class ElexonSource(Source[ElexonData]):
 
 
 def _client(session: aiohttp.ClientSession, data: Mapping[str, Any]) -> ElexonClient:
-    return ElexonClient(session, resolve_base_url(KEY, DEFAULT_BASE_URL, configured_base_url(data)))
+    return ElexonClient(session, entry_base_url(KEY, DEFAULT_BASE_URL, data))

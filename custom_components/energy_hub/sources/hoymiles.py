@@ -84,10 +84,11 @@ from .base import (
     StatisticSpec,
     advanced_data,
     advanced_section,
-    configured_base_url,
     days_selector,
-    resolve_base_url,
+    entry_base_url,
     secret_selector,
+    username_selector,
+    whole_selector,
 )
 
 KEY = "hoymiles"
@@ -135,7 +136,7 @@ _KIND_NAMES: Final = {
 
 def hoymiles_base_url(data: Mapping[str, Any]) -> str:
     """The cloud's host, or the sandbox's ``<base>/hoymiles`` (or the flow's advanced URL)."""
-    return resolve_base_url(KEY, DEFAULT_BASE_URL, configured_base_url(data))
+    return entry_base_url(KEY, DEFAULT_BASE_URL, data)
 
 
 def _client(session: aiohttp.ClientSession, data: Mapping[str, Any]) -> HoymilesClient:
@@ -258,15 +259,9 @@ class HoymilesSource(Source[HoymilesData]):
         CONF_HISTORY_DAYS: DEFAULT_HISTORY_DAYS,
     }
 
-    def __init__(
-        self,
-        session: aiohttp.ClientSession,
-        data: Mapping[str, Any],
-        options: Mapping[str, Any],
-    ) -> None:
+    def setup(self) -> None:
         """The client; counters empty until restored."""
-        super().__init__(session, data, options)
-        self.client = _client(session, data)
+        self.client = _client(self.session, self.data)
         self.scan_interval = timedelta(
             minutes=max(MIN_SCAN_MINUTES, int(self.options[CONF_SCAN_INTERVAL]))
         )
@@ -292,11 +287,7 @@ class HoymilesSource(Source[HoymilesData]):
             step_id=KEY,
             schema=vol.Schema(
                 {
-                    vol.Required(CONF_USERNAME): selector.TextSelector(
-                        selector.TextSelectorConfig(
-                            type=selector.TextSelectorType.EMAIL, autocomplete="username"
-                        )
-                    ),
+                    vol.Required(CONF_USERNAME): username_selector(email=True),
                     vol.Required(CONF_PASSWORD): secret_selector(),
                     **advanced_section(),
                 }
@@ -368,14 +359,8 @@ class HoymilesSource(Source[HoymilesData]):
                 vol.Optional(CONF_PLANTS): selector.SelectSelector(
                     selector.SelectSelectorConfig(options=[], multiple=True, custom_value=True)
                 ),
-                vol.Required(CONF_SCAN_INTERVAL): selector.NumberSelector(
-                    selector.NumberSelectorConfig(
-                        min=MIN_SCAN_MINUTES,
-                        max=MAX_SCAN_MINUTES,
-                        step=1,
-                        unit_of_measurement="min",
-                        mode=selector.NumberSelectorMode.BOX,
-                    )
+                vol.Required(CONF_SCAN_INTERVAL): whole_selector(
+                    MIN_SCAN_MINUTES, MAX_SCAN_MINUTES, "min"
                 ),
                 vol.Required(CONF_HISTORY_DAYS): days_selector(MAX_HISTORY_DAYS),
             }

@@ -57,9 +57,8 @@ from .base import (
     StatisticSpec,
     advanced_data,
     advanced_section,
-    configured_base_url,
     days_selector,
-    resolve_base_url,
+    entry_base_url,
     secret_selector,
 )
 from .rates import Rate, local_day, next_change, rate_readings
@@ -286,7 +285,7 @@ def _kinds(meter: Meter) -> tuple[str, ...]:
 def _client(session: aiohttp.ClientSession, data: Mapping[str, Any]) -> OctopusClient:
     return OctopusClient(
         session,
-        resolve_base_url(KEY, DEFAULT_BASE_URL, configured_base_url(data)),
+        entry_base_url(KEY, DEFAULT_BASE_URL, data),
         api_key=str(data[CONF_API_KEY]),
     )
 
@@ -334,16 +333,10 @@ class OctopusSource(Source[OctopusData]):
         CONF_GAS_UNIT: "m3",
     }
 
-    def __init__(
-        self,
-        session: aiohttp.ClientSession,
-        data: Mapping[str, Any],
-        options: Mapping[str, Any],
-    ) -> None:
+    def setup(self) -> None:
         """Client, account number and the per-tariff rate stores."""
-        super().__init__(session, data, options)
-        self.client = _client(session, data)
-        self.account_number = str(data[CONF_ACCOUNT_NUMBER])
+        self.client = _client(self.session, self.data)
+        self.account_number = str(self.data[CONF_ACCOUNT_NUMBER])
         self.history_horizon = timedelta(days=int(self.options[CONF_BACKFILL_DAYS]))
         self.calorific_value = float(self.options[CONF_CALORIFIC_VALUE])
         self.gas_in_m3 = self.options[CONF_GAS_UNIT] == "m3"

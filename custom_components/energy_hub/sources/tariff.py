@@ -212,17 +212,11 @@ class TariffSource(Source[TariffData]):
     key: ClassVar[str] = KEY
     flow_steps: ClassVar[tuple[str, ...]] = (KEY,)
 
-    def __init__(
-        self,
-        session: aiohttp.ClientSession,
-        data: Mapping[str, Any],
-        options: Mapping[str, Any],
-    ) -> None:
+    def setup(self) -> None:
         """Name, direction and currency from the entry; bands from its options."""
-        super().__init__(session, data, options)
-        self.name = str(data[CONF_NAME])
-        self.direction = str(data[CONF_DIRECTION])
-        self.currency = str(data[CONF_CURRENCY])
+        self.name = str(self.data[CONF_NAME])
+        self.direction = str(self.data[CONF_DIRECTION])
+        self.currency = str(self.data[CONF_CURRENCY])
 
     @classmethod
     def flow_form(cls, step_id: str, user_input: Mapping[str, Any] | None) -> FormSpec:

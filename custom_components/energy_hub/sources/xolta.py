@@ -45,9 +45,8 @@ from .base import (
     Reading,
     StatisticSpec,
     advanced_section,
-    configured_base_url,
+    entry_base_url,
     floor_hour,
-    resolve_base_url,
     secret_selector,
     username_selector,
 )
@@ -112,7 +111,7 @@ def floor_bucket(when: datetime) -> datetime:
 def xolta_urls(data: Mapping[str, Any]) -> tuple[str, str]:
     """(data API, B2C authority). XOLTA's own hosts by default; another base (the sandbox, or
     the flow's advanced section) holds both: ``<base>/api`` and ``<base>/b2c/<tenant>``."""
-    base = resolve_base_url(KEY, DEFAULT_BASE_URL, configured_base_url(data))
+    base = entry_base_url(KEY, DEFAULT_BASE_URL, data)
     if base == DEFAULT_BASE_URL:
         return DEFAULT_BASE_URL, DEFAULT_AUTHORITY_URL
     return f"{base}/api", f"{base}/b2c/{TENANT_ID}"
@@ -180,6 +179,7 @@ class XoltaSource(BatterySource[XoltaData, XoltaClient]):
 
     def setup(self) -> None:
         """The site; how far the counters counted (nothing until restored)."""
+        super().setup()
         self.site_id = str(self.data[CONF_SITE_ID])
         self.site_name = str(self.data.get(CONF_SITE_NAME) or self.site_id)
         #: End of the last bucket counted; None before the first update.
