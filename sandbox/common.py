@@ -134,8 +134,10 @@ def uk_utc_offset_hours(moment: datetime) -> int:
 
 def noise(*parts: object) -> float:
     """A stable pseudo-random number in [-1, 1) derived only from `parts` (never `hash()`, which
-    is salted per process)."""
-    digest = hashlib.blake2b(repr(parts).encode(), digest_size=8).digest()
+    is salted per process). A date or time reads the same under a frozen test clock, whose
+    classes (``FakeDate``, ``HAFakeDatetime``) would otherwise change the text and the data."""
+    text = repr(parts).replace("HAFakeDate", "FakeDate").replace("FakeDate", "datetime.date")
+    digest = hashlib.blake2b(text.encode(), digest_size=8).digest()
     return int.from_bytes(digest) / 2**63 - 1.0
 
 
