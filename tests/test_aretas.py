@@ -37,6 +37,7 @@ from custom_components.energy_hub.sources.aretas import (
     CapacityTracker,
     hourly_energy,
 )
+from custom_components.energy_hub.sources.base import FlowStep
 import sandbox.aretas as sb
 
 from .conftest import Sandbox, advance, sandbox_requests, setup_integration
@@ -96,7 +97,15 @@ async def test_flow_errors_device_step_and_success(hass: HomeAssistant, sandbox:
     assert AretasSource.flow_form("aretas_device", None).schema is not None
     state: dict[str, Any] = {"devices": {"1": "x"}, "data": {}}
     with pytest.raises(Exception, match="device_not_found"):
-        await AretasSource.async_flow_submit(hass, None, "aretas_device", {"mac": "2"}, state)  # type: ignore[arg-type]
+        await AretasSource.async_flow_submit(
+            FlowStep(
+                hass=hass,
+                session=None,  # type: ignore[arg-type]
+                step_id="aretas_device",
+                user_input={"mac": "2"},
+                state=state,
+            )
+        )
 
 
 async def test_token_expiry_relogin_and_reauth(

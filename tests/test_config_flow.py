@@ -19,7 +19,7 @@ import voluptuous as vol
 from custom_components.energy_hub.config_flow import EnergyHubConfigFlow
 from custom_components.energy_hub.const import DOMAIN
 from custom_components.energy_hub.sources import SOURCES
-from custom_components.energy_hub.sources.base import EntrySpec, FormSpec
+from custom_components.energy_hub.sources.base import EntrySpec, FlowStep, FormSpec
 from custom_components.energy_hub.sources.carbon_intensity import CarbonIntensitySource
 
 from .carbon_intensity_mocks import mock_national, mock_regional, national_entry, setup_national
@@ -206,21 +206,14 @@ class _TwoStepSource(CarbonIntensitySource):
         return FormSpec(step_id=step_id, schema=vol.Schema({vol.Required("user"): str}))
 
     @classmethod
-    async def async_flow_submit(  # type: ignore[override]
-        cls,
-        hass: HomeAssistant,
-        session: Any,
-        step_id: str,
-        user_input: dict[str, Any],
-        state: dict[str, Any],
-    ) -> EntrySpec | FormSpec:
-        if step_id == "two_step":
-            state["user"] = user_input["user"]
+    async def async_flow_submit(cls, step: FlowStep) -> EntrySpec | FormSpec:  # type: ignore[override]
+        if step.step_id == "two_step":
+            step.state["user"] = step.user_input["user"]
             return cls.flow_form("two_step_site", None)
         return EntrySpec(
-            title=user_input["site"],
-            unique_id=f"{state['user']}_{user_input['site']}",
-            data={"source": "two_step", **state, **user_input},
+            title=step.user_input["site"],
+            unique_id=f"{step.state['user']}_{step.user_input['site']}",
+            data={"source": "two_step", **step.state, **step.user_input},
         )
 
 

@@ -14,7 +14,7 @@ from homeassistant.data_entry_flow import FlowResultType
 import pytest
 
 from custom_components.energy_hub.sources.aretas import AretasSource
-from custom_components.energy_hub.sources.base import FlowError
+from custom_components.energy_hub.sources.base import FlowError, FlowStep
 from custom_components.energy_hub.sources.xolta import XoltaSource
 import sandbox.aretas as sb_aretas
 import sandbox.hoymiles as sb_hoymiles
@@ -49,11 +49,11 @@ def _fail_once(source: type[Any], step_id: str) -> Any:
     original = source.async_flow_submit.__func__
     failed: list[bool] = []
 
-    async def submit(cls: type[Any], hass: Any, session: Any, step: str, *args: Any) -> Any:
-        if step == step_id and not failed:
+    async def submit(cls: type[Any], step: FlowStep) -> Any:
+        if step.step_id == step_id and not failed:
             failed.append(True)
             raise FlowError("cannot_connect")
-        return await original(cls, hass, session, step, *args)
+        return await original(cls, step)
 
     return patch.object(source, "async_flow_submit", classmethod(submit))
 

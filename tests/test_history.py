@@ -28,8 +28,10 @@ from custom_components.energy_hub.api.errors import (
 from custom_components.energy_hub.const import DOMAIN
 from custom_components.energy_hub.sources import SOURCES
 from custom_components.energy_hub.sources.base import (
+    CredentialsStep,
     DeviceSpec,
     EntrySpec,
+    FlowStep,
     FormSpec,
     HistorySeries,
     Reading,
@@ -58,7 +60,7 @@ class FakeHistorySource(Source[dict[str, Any]]):
         return FormSpec(step_id=step_id, schema=vol.Schema({}))
 
     @classmethod
-    async def async_flow_submit(cls, *args: Any) -> EntrySpec:  # type: ignore[override]
+    async def async_flow_submit(cls, step: FlowStep) -> EntrySpec:
         raise NotImplementedError
 
     @property
@@ -98,10 +100,8 @@ class FakeHistorySource(Source[dict[str, Any]]):
         return vol.Schema({vol.Required("password"): str})
 
     @classmethod
-    async def async_credentials_submit(  # type: ignore[override]
-        cls, hass: HomeAssistant, session: Any, data: Mapping[str, Any], user_input: dict[str, Any]
-    ) -> tuple[str, dict[str, Any]]:
-        return "fake", {"password": user_input["password"]}
+    async def async_credentials_submit(cls, step: CredentialsStep) -> tuple[str, dict[str, Any]]:
+        return "fake", {"password": step.user_input["password"]}
 
 
 @pytest.fixture

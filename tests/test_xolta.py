@@ -24,6 +24,7 @@ from pytest_homeassistant_custom_component.components.recorder.common import (
 
 from custom_components.energy_hub.api.xolta import XoltaClient, XoltaInterval
 from custom_components.energy_hub.const import DOMAIN
+from custom_components.energy_hub.sources.base import FlowStep
 from custom_components.energy_hub.sources.xolta import COUNTERS, XoltaSource, xolta_urls
 import sandbox.xolta as sb
 
@@ -146,7 +147,15 @@ async def test_flow_several_sites_and_refresh_token(
     assert XoltaSource.flow_form("xolta_site", None).schema is not None
     state: dict[str, Any] = {"sites": {"a": "A"}, "data": {}}
     with pytest.raises(Exception, match="site_not_found"):
-        await XoltaSource.async_flow_submit(hass, None, "xolta_site", {"site_id": "b"}, state)  # type: ignore[arg-type]
+        await XoltaSource.async_flow_submit(
+            FlowStep(
+                hass=hass,
+                session=None,  # type: ignore[arg-type]
+                step_id="xolta_site",
+                user_input={"site_id": "b"},
+                state=state,
+            )
+        )
 
 
 async def test_revoked_token_reauth_and_reconfigure(

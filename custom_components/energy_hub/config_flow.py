@@ -16,7 +16,15 @@ from homeassistant.helpers.aiohttp_client import async_get_clientsession
 
 from .const import CONF_SOURCE, DOMAIN
 from .sources import SOURCES
-from .sources.base import FlowError, FormSpec, Source, non_finite_field, with_choices
+from .sources.base import (
+    CredentialsStep,
+    FlowError,
+    FlowStep,
+    FormSpec,
+    Source,
+    non_finite_field,
+    with_choices,
+)
 
 
 def _refuse_non_finite(values: Mapping[str, Any], fields: Any = None) -> None:
@@ -125,7 +133,13 @@ class EnergyHubConfigFlow(ConfigFlow, domain=DOMAIN):
             try:
                 _refuse_non_finite(user_input, form.schema.schema)
                 result = await source.async_flow_submit(
-                    self.hass, async_get_clientsession(self.hass), step_id, user_input, self._state
+                    FlowStep(
+                        hass=self.hass,
+                        session=async_get_clientsession(self.hass),
+                        step_id=step_id,
+                        user_input=user_input,
+                        state=self._state,
+                    )
                 )
                 if isinstance(result, FormSpec):
                     return self._async_show(result, None, errors)
@@ -189,7 +203,12 @@ class EnergyHubConfigFlow(ConfigFlow, domain=DOMAIN):
             try:
                 _refuse_non_finite(user_input, schema.schema)
                 unique_id, updates = await source.async_credentials_submit(
-                    self.hass, async_get_clientsession(self.hass), entry.data, user_input
+                    CredentialsStep(
+                        hass=self.hass,
+                        session=async_get_clientsession(self.hass),
+                        data=entry.data,
+                        user_input=user_input,
+                    )
                 )
             except FlowError as err:
                 errors[err.field] = err.error

@@ -268,6 +268,31 @@ class FormSpec:
     placeholders: Mapping[str, str] | None = None
 
 
+@dataclass(frozen=True, kw_only=True, slots=True)
+class FlowStep:
+    """A submitted step of a source's config flow.
+
+    ``state`` persists across the steps of one flow.
+    """
+
+    hass: HomeAssistant
+    session: aiohttp.ClientSession
+    step_id: str
+    user_input: dict[str, Any]
+    state: dict[str, Any]
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class CredentialsStep:
+    """New credentials submitted for an entry (reauth or reconfigure); ``data`` is the
+    entry's data."""
+
+    hass: HomeAssistant
+    session: aiohttp.ClientSession
+    data: Mapping[str, Any]
+    user_input: dict[str, Any]
+
+
 class FlowError(Exception):
     """Bad input or a failed check in a flow step; ``error`` is a translation key."""
 
@@ -321,17 +346,10 @@ class Source[DataT](ABC):
 
     @classmethod
     @abstractmethod
-    async def async_flow_submit(
-        cls,
-        hass: HomeAssistant,
-        session: aiohttp.ClientSession,
-        step_id: str,
-        user_input: dict[str, Any],
-        state: dict[str, Any],
-    ) -> EntrySpec | FormSpec:
+    async def async_flow_submit(cls, step: FlowStep) -> EntrySpec | FormSpec:
         """Validate a submitted step; raise FlowError for the form to show again.
 
-        ``state`` persists across the steps of one flow.
+        ``step.state`` persists across the steps of one flow.
         """
 
     @classmethod
@@ -340,13 +358,7 @@ class Source[DataT](ABC):
         return None
 
     @classmethod
-    async def async_credentials_submit(
-        cls,
-        hass: HomeAssistant,
-        session: aiohttp.ClientSession,
-        data: Mapping[str, Any],
-        user_input: dict[str, Any],
-    ) -> tuple[str, dict[str, Any]]:
+    async def async_credentials_submit(cls, step: CredentialsStep) -> tuple[str, dict[str, Any]]:
         """Check new credentials for an entry; return its unique id and the data to update.
 
         Raise FlowError for the form to show again.

@@ -14,7 +14,6 @@ from typing import Any, ClassVar
 
 import aiohttp
 from homeassistant.const import CONF_USERNAME
-from homeassistant.core import HomeAssistant
 from homeassistant.helpers import selector
 import voluptuous as vol
 
@@ -22,8 +21,10 @@ from ..api.errors import ApiAuthError, ApiError
 from ..api.http import JsonApiClient
 from ..const import CONF_SOURCE
 from .base import (
+    CredentialsStep,
     EntrySpec,
     FlowError,
+    FlowStep,
     FormSpec,
     Reading,
     Source,
@@ -160,48 +161,35 @@ class BatterySource[DataT, ClientT: JsonApiClient](Source[DataT]):
         return found
 
     @classmethod
-    async def async_flow_submit(
-        cls,
-        hass: HomeAssistant,
-        session: aiohttp.ClientSession,
-        step_id: str,
-        user_input: dict[str, Any],
-        state: dict[str, Any],
-    ) -> EntrySpec | FormSpec:
+    async def async_flow_submit(cls, step: FlowStep) -> EntrySpec | FormSpec:
         """Log in and list the batteries; then the chosen one (or the only one)."""
-        if step_id == cls.choice_step:
-            batteries: dict[str, str] = state[cls.choices_key]
-            chosen = str(user_input.get(cls.choice_field, "")).strip()
+        if step.step_id == cls.choice_step:
+            batteries: dict[str, str] = step.state[cls.choices_key]
+            chosen = str(step.user_input.get(cls.choice_field, "")).strip()
             if chosen not in batteries:
                 raise FlowError(cls.not_found, cls.choice_field)
-            return cls.entry(state["data"], chosen, batteries[chosen])
+            return cls.entry(step.state["data"], chosen, batteries[chosen])
         data: dict[str, Any] = {
             CONF_SOURCE: cls.key,
-            CONF_USERNAME: str(user_input.get(CONF_USERNAME, "")).strip(),
-            **cls.credentials(user_input),
+            CONF_USERNAME: str(step.user_input.get(CONF_USERNAME, "")).strip(),
+            **cls.credentials(step.user_input),
         }
-        data |= advanced_data(user_input)
-        found = await cls.batteries(cls.build_client(session, data))
+        data |= advanced_data(step.user_input)
+        found = await cls.batteries(cls.build_client(step.session, data))
         if len(found) == 1 and not cls.confirm_single:
             battery, name = next(iter(found.items()))
             return cls.entry(data, battery, name)
-        state["data"] = data
-        state[cls.choices_key] = found
+        step.state["data"] = data
+        step.state[cls.choices_key] = found
         return choice_form(cls.choice_step, cls.choice_field, cls.choice_labels(found))
 
     @classmethod
-    async def async_credentials_submit(
-        cls,
-        hass: HomeAssistant,
-        session: aiohttp.ClientSession,
-        data: Mapping[str, Any],
-        user_input: dict[str, Any],
-    ) -> tuple[str, dict[str, Any]]:
+    async def async_credentials_submit(cls, step: CredentialsStep) -> tuple[str, dict[str, Any]]:
         """The new credentials must reach the same battery (another account's: the flow
         aborts, ``wrong_account``)."""
-        updates = cls.credential_updates(user_input)
-        found = await cls.batteries(cls.build_client(session, {**data, **updates}))
-        battery = cls.battery_of(data)
+        updates = cls.credential_updates(step.user_input)
+        found = await cls.batteries(cls.build_client(step.session, {**step.data, **updates}))
+        battery = cls.battery_of(step.data)
         return f"{cls.key}_{battery if battery in found else next(iter(found))}", updates
 
     @classmethod

@@ -7,7 +7,6 @@ import itertools
 from typing import Any, ClassVar
 
 import aiohttp
-from homeassistant.core import HomeAssistant
 from homeassistant.helpers import selector
 from homeassistant.util import dt as dt_util
 import voluptuous as vol
@@ -28,6 +27,7 @@ from .base import (
     DeviceSpec,
     EntrySpec,
     FlowError,
+    FlowStep,
     FormSpec,
     Reading,
     Source,
@@ -157,19 +157,12 @@ class CarbonIntensitySource(Source[CarbonIntensityData]):
         return FormSpec(step_id=step_id, schema=schema)
 
     @classmethod
-    async def async_flow_submit(
-        cls,
-        hass: HomeAssistant,
-        session: aiohttp.ClientSession,
-        step_id: str,
-        user_input: dict[str, Any],
-        state: dict[str, Any],
-    ) -> EntrySpec:
+    async def async_flow_submit(cls, step: FlowStep) -> EntrySpec:
         """Check the postcode and that the API answers; one entry per region."""
         data: dict[str, Any] = {CONF_SOURCE: KEY}
-        data |= advanced_data(user_input)
-        client = _client(session, data)
-        raw = (user_input.get(CONF_POSTCODE) or "").strip()
+        data |= advanced_data(step.user_input)
+        client = _client(step.session, data)
+        raw = (step.user_input.get(CONF_POSTCODE) or "").strip()
         if not raw:
             try:
                 await client.national_forecast(dt_util.utcnow())

@@ -12,7 +12,6 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar, Final
 
 import aiohttp
-from homeassistant.core import HomeAssistant
 from homeassistant.helpers import selector
 import voluptuous as vol
 
@@ -34,6 +33,7 @@ from .base import (
     DeviceSpec,
     EntrySpec,
     FlowError,
+    FlowStep,
     FormSpec,
     Reading,
     Source,
@@ -188,22 +188,15 @@ class ElexonSource(Source[ElexonData]):
         return FormSpec(step_id=step_id, schema=schema)
 
     @classmethod
-    async def async_flow_submit(
-        cls,
-        hass: HomeAssistant,
-        session: aiohttp.ClientSession,
-        step_id: str,
-        user_input: dict[str, Any],
-        state: dict[str, Any],
-    ) -> EntrySpec:
+    async def async_flow_submit(cls, step: FlowStep) -> EntrySpec:
         """Check that the API answers; there is only one GB grid, so one entry."""
         data: dict[str, Any] = {CONF_SOURCE: KEY}
-        data |= advanced_data(user_input)
+        data |= advanced_data(step.user_input)
         spec = EntrySpec(title=TITLE, unique_id=KEY, data=data)
-        if hass.config_entries.async_entry_for_domain_unique_id(DOMAIN, KEY) is not None:
+        if step.hass.config_entries.async_entry_for_domain_unique_id(DOMAIN, KEY) is not None:
             return spec  # the flow aborts as already configured; no need to ask the API
         try:
-            await _client(session, data).current_generation()
+            await _client(step.session, data).current_generation()
         except ApiError as err:
             raise FlowError("cannot_connect") from err
         return spec

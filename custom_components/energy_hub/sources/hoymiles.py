@@ -43,7 +43,6 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import aiohttp
 from homeassistant.const import CONF_PASSWORD, CONF_USERNAME
-from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import ConfigEntryError
 from homeassistant.helpers import selector
 import voluptuous as vol
@@ -74,9 +73,11 @@ from ..api.hoymiles import (
 )
 from ..const import CONF_SOURCE, DOMAIN, LOGGER
 from .base import (
+    CredentialsStep,
     DeviceSpec,
     EntrySpec,
     FlowError,
+    FlowStep,
     FormSpec,
     HistorySeries,
     Reading,
@@ -295,33 +296,26 @@ class HoymilesSource(Source[HoymilesData]):
         )
 
     @classmethod
-    async def async_flow_submit(
-        cls,
-        hass: HomeAssistant,
-        session: aiohttp.ClientSession,
-        step_id: str,
-        user_input: dict[str, Any],
-        state: dict[str, Any],
-    ) -> EntrySpec | FormSpec:
+    async def async_flow_submit(cls, step: FlowStep) -> EntrySpec | FormSpec:
         """Log in and list the plants; one plant: done, several: pick them."""
-        if step_id == PLANTS_STEP:
-            chosen = [str(plant) for plant in user_input.get(CONF_PLANTS) or []]
+        if step.step_id == PLANTS_STEP:
+            chosen = [str(plant) for plant in step.user_input.get(CONF_PLANTS) or []]
             if not chosen:
                 raise FlowError("no_plants_chosen", CONF_PLANTS)
-            everything = set(chosen) == set(state["plants"])
-            return cls._entry(state["data"], [] if everything else chosen)
+            everything = set(chosen) == set(step.state["plants"])
+            return cls._entry(step.state["data"], [] if everything else chosen)
         data: dict[str, Any] = {
             CONF_SOURCE: KEY,
-            CONF_USERNAME: str(user_input.get(CONF_USERNAME, "")).strip(),
-            CONF_PASSWORD: str(user_input.get(CONF_PASSWORD, "")),
-            **advanced_data(user_input),
+            CONF_USERNAME: str(step.user_input.get(CONF_USERNAME, "")).strip(),
+            CONF_PASSWORD: str(step.user_input.get(CONF_PASSWORD, "")),
+            **advanced_data(step.user_input),
         }
-        stations = await _stations(_client(session, data))
+        stations = await _stations(_client(step.session, data))
         if len(stations) == 1:
             return cls._entry(data, [])
-        state["data"] = data
-        state["plants"] = {str(st.id): st.name or str(st.id) for st in stations}
-        return _plants_form(state["plants"])
+        step.state["data"] = data
+        step.state["plants"] = {str(st.id): st.name or str(st.id) for st in stations}
+        return _plants_form(step.state["plants"])
 
     @classmethod
     def _entry(cls, data: dict[str, Any], plants: list[str]) -> EntrySpec:
@@ -339,17 +333,11 @@ class HoymilesSource(Source[HoymilesData]):
         return vol.Schema({vol.Required(CONF_PASSWORD): secret_selector()})
 
     @classmethod
-    async def async_credentials_submit(
-        cls,
-        hass: HomeAssistant,
-        session: aiohttp.ClientSession,
-        data: Mapping[str, Any],
-        user_input: dict[str, Any],
-    ) -> tuple[str, dict[str, Any]]:
+    async def async_credentials_submit(cls, step: CredentialsStep) -> tuple[str, dict[str, Any]]:
         """The new password must log in to the same account."""
-        updates = {CONF_PASSWORD: str(user_input.get(CONF_PASSWORD, ""))}
-        await _stations(_client(session, {**data, **updates}))
-        return f"{KEY}_{str(data[CONF_USERNAME]).lower()}", updates
+        updates = {CONF_PASSWORD: str(step.user_input.get(CONF_PASSWORD, ""))}
+        await _stations(_client(step.session, {**step.data, **updates}))
+        return f"{KEY}_{str(step.data[CONF_USERNAME]).lower()}", updates
 
     @classmethod
     def options_schema(cls) -> vol.Schema:

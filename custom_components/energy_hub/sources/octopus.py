@@ -27,7 +27,6 @@ from typing import Any, ClassVar
 from zoneinfo import ZoneInfo
 
 import aiohttp
-from homeassistant.core import HomeAssistant
 from homeassistant.helpers import selector
 import voluptuous as vol
 
@@ -46,9 +45,11 @@ from ..api.octopus import (
 )
 from ..const import CONF_SOURCE, LOGGER
 from .base import (
+    CredentialsStep,
     DeviceSpec,
     EntrySpec,
     FlowError,
+    FlowStep,
     FormSpec,
     HistorySeries,
     Reading,
@@ -362,24 +363,17 @@ class OctopusSource(Source[OctopusData]):
         )
 
     @classmethod
-    async def async_flow_submit(
-        cls,
-        hass: HomeAssistant,
-        session: aiohttp.ClientSession,
-        step_id: str,
-        user_input: dict[str, Any],
-        state: dict[str, Any],
-    ) -> EntrySpec:
+    async def async_flow_submit(cls, step: FlowStep) -> EntrySpec:
         """The number's format first, then the account endpoint with the key."""
-        key = _api_key(user_input.get(CONF_API_KEY))
-        number = _account_number(user_input.get(CONF_ACCOUNT_NUMBER))
+        key = _api_key(step.user_input.get(CONF_API_KEY))
+        number = _account_number(step.user_input.get(CONF_ACCOUNT_NUMBER))
         data: dict[str, Any] = {
             CONF_SOURCE: KEY,
             CONF_API_KEY: key,
             CONF_ACCOUNT_NUMBER: number,
         }
-        data |= advanced_data(user_input)
-        await _check(_client(session, data), number)
+        data |= advanced_data(step.user_input)
+        await _check(_client(step.session, data), number)
         return EntrySpec(title=number, unique_id=f"{KEY}_{number.lower()}", data=data)
 
     @classmethod
@@ -388,17 +382,11 @@ class OctopusSource(Source[OctopusData]):
         return vol.Schema(_credentials())
 
     @classmethod
-    async def async_credentials_submit(
-        cls,
-        hass: HomeAssistant,
-        session: aiohttp.ClientSession,
-        data: Mapping[str, Any],
-        user_input: dict[str, Any],
-    ) -> tuple[str, dict[str, Any]]:
+    async def async_credentials_submit(cls, step: CredentialsStep) -> tuple[str, dict[str, Any]]:
         """The new key must open the same account."""
-        updates = {CONF_API_KEY: _api_key(user_input.get(CONF_API_KEY))}
-        number = str(data[CONF_ACCOUNT_NUMBER])
-        await _check(_client(session, {**data, **updates}), number)
+        updates = {CONF_API_KEY: _api_key(step.user_input.get(CONF_API_KEY))}
+        number = str(step.data[CONF_ACCOUNT_NUMBER])
+        await _check(_client(step.session, {**step.data, **updates}), number)
         return f"{KEY}_{number.lower()}", updates
 
     @classmethod

@@ -25,14 +25,12 @@ import math
 import re
 from typing import Any, ClassVar
 
-import aiohttp
-from homeassistant.core import HomeAssistant
 from homeassistant.helpers import selector
 from homeassistant.util import dt as dt_util, slugify
 import voluptuous as vol
 
 from ..const import CONF_SOURCE
-from .base import DeviceSpec, EntrySpec, FlowError, FormSpec, Reading, Source
+from .base import DeviceSpec, EntrySpec, FlowError, FlowStep, FormSpec, Reading, Source
 from .rates import Rate, local_day, next_change, rate_readings
 
 KEY = "tariff"
@@ -238,23 +236,18 @@ class TariffSource(Source[TariffData]):
         )
 
     @classmethod
-    async def async_flow_submit(
-        cls,
-        hass: HomeAssistant,
-        session: aiohttp.ClientSession,
-        step_id: str,
-        user_input: dict[str, Any],
-        state: dict[str, Any],
-    ) -> EntrySpec:
+    async def async_flow_submit(cls, step: FlowStep) -> EntrySpec:
         """Validate; one entry per name and direction."""
-        name = str(user_input[CONF_NAME]).strip()
+        name = str(step.user_input[CONF_NAME]).strip()
         if not name:
             raise FlowError("invalid_name", CONF_NAME)
-        currency = str(user_input.get(CONF_CURRENCY) or hass.config.currency).strip().upper()
+        currency = (
+            str(step.user_input.get(CONF_CURRENCY) or step.hass.config.currency).strip().upper()
+        )
         if not re.fullmatch(r"[A-Z]{3}", currency):
             raise FlowError("invalid_currency", CONF_CURRENCY)
-        options = cls.validate_options({CONF_BANDS: user_input[CONF_BANDS]})
-        direction = str(user_input[CONF_DIRECTION])
+        options = cls.validate_options({CONF_BANDS: step.user_input[CONF_BANDS]})
+        direction = str(step.user_input[CONF_DIRECTION])
         return EntrySpec(
             title=name,
             unique_id=f"{KEY}_{slugify(name)}_{direction}",
