@@ -531,4 +531,10 @@ def test_card_picker_preview_editor_and_save(stack: Stack, light: tuple[Page, Pa
     # (refused here); nothing else may fail or leave this machine.
     theirs = "https://demo.home-assistant.io/stub_config/"
     assert [u for u in log.external if not u.startswith(theirs)] == []
-    assert [e for e in log.errors if theirs not in e] == []
+    # In some runs the picker's refused fetch also surfaces as an unhandled rejection of a
+    # plain object (no message, no stack): Home Assistant's, and only once it was refused.
+    refused = any(u.startswith(theirs) for u in log.external)
+    theirs_rejected = "pageerror: Object"
+    assert [
+        e for e in log.errors if theirs not in e and not (refused and e.strip() == theirs_rejected)
+    ] == []
