@@ -1,19 +1,29 @@
 """Client for the GB Carbon Intensity API (NESO): national and regional intensity and mix."""
 
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 import json
 import re
 from typing import Any
 
-from .errors import ApiNotFoundError, ApiResponseError
-from .http import JsonApiClient
+from .errors import (
+    ApiConnectionError,
+    ApiNotFoundError,
+    ApiRateLimitedError,
+    ApiResponseError,
+)
+from .http import DEFAULT_RETRY_AFTER, JsonApiClient
 from .parse import iso_time, rounded as _int_or_none
 
 DEFAULT_BASE_URL = "https://api.carbonintensity.org.uk"
 
 SLOT = timedelta(minutes=30)
+MAX_RANGE = timedelta(days=14)
+"""The API's longest ``{from}/{to}`` range (its docs; national and regional alike)."""
+RANGE_CHUNK = MAX_RANGE - SLOT
+"""What one range request covers: half an hour under the limit, so a ``to - from`` of exactly
+14 days is never needed (a year is still 27 requests: 365 x 48 / 671 = 26.1)."""
 _OUTWARD = re.compile(r"^[A-Z]{1,2}[0-9][A-Z0-9]?$")
 _INWARD = re.compile(r"^[0-9][A-Z]{2}$")
 
@@ -153,6 +163,113 @@ def _data(body: Any) -> Any:
     return body.get("data")
 
 
+@dataclass(frozen=True, slots=True)
+class IntensityPoint:
+    """One half-hour of an intensity history (UTC), as the range endpoints give it."""
+
+    start: datetime
+    end: datetime
+    forecast: int | None
+    actual: int | None  # national only, once settled; regions never have one
+    index: str | None
+
+    def __post_init__(self) -> None:
+        """A half-hour without a figure is a hole, not a point."""
+        if self.forecast is None and self.actual is None:
+            raise ValueError("an intensity point needs a forecast or an actual")
+
+    @property
+    def value(self) -> int:
+        """The figure to use: the actual where the API has one (national), else the forecast."""
+        if self.actual is not None:
+            return self.actual
+        assert self.forecast is not None  # __post_init__
+        return self.forecast
+
+
+def _aware_utc(when: datetime, name: str) -> datetime:
+    if when.tzinfo is None or when.utcoffset() is None:
+        raise ValueError(f"{name} must be timezone-aware")
+    return when.astimezone(UTC)
+
+
+def _slot_ceiling(when: datetime) -> datetime:
+    floor = slot_start(when)
+    return floor if floor == when else floor + SLOT
+
+
+def _raise_body_error(body: Mapping[str, Any]) -> None:
+    """An ``{"error": {"code": "400 Bad Request", "message": ...}}`` body, even in an HTTP 200."""
+    error = body.get("error")
+    if error is None:
+        return
+    code = error.get("code") if isinstance(error, Mapping) else None
+    message = error.get("message") if isinstance(error, Mapping) else None
+    message = message.strip() if isinstance(message, str) and message.strip() else None
+    status = _int_or_none(code.split()[0]) if isinstance(code, str) and code.split() else None
+    detail = f"the API answered an error: {code or '?'}: {message or error!r}"[:300]
+    if status == 400:
+        raise CarbonIntensityBadRequest(detail, message)
+    if status == 429:
+        raise ApiRateLimitedError(detail, retry_after=DEFAULT_RETRY_AFTER)
+    if status is not None and status >= 500:
+        raise ApiConnectionError(detail)
+    raise ApiResponseError(detail)
+
+
+def _range_items(body: Any, *, regional: bool) -> list[Any]:
+    """The half-hour items of a range answer, whatever wrapper it came in.
+
+    National: ``{"data": [items]}``. Regional: ``{"data": {"regionid", ..., "data": [items]}}``
+    (what the API sends) or ``{"data": [{"regionid", ..., "data": [items]}]}`` (its docs).
+    An empty body, ``{"data": []}`` or ``{"data": null}`` is no data.
+    """
+    if body is None:
+        return []
+    if not isinstance(body, Mapping):
+        raise ApiResponseError("expected a JSON object")
+    _raise_body_error(body)
+    data = body.get("data")
+    if isinstance(data, Mapping):
+        if isinstance(data.get("data"), list):  # a region object
+            return list(data["data"])
+        return [data] if "from" in data else []  # a single item
+    if not isinstance(data, list):
+        return []
+    if regional or (data and isinstance(data[0], Mapping) and "from" not in data[0]):
+        regions = [item for item in data if isinstance(item, Mapping) and "from" not in item]
+        if regions:
+            inner = regions[0].get("data")
+            return list(inner) if isinstance(inner, list) else []
+    return data
+
+
+def _parse_point(item: Any) -> IntensityPoint | None:
+    """A half-hour item, or None when it is not one we can use (no time, no figure)."""
+    if not isinstance(item, Mapping):
+        return None
+    start, end = iso_time(item.get("from")), iso_time(item.get("to"))
+    if start is None or start != slot_start(start):
+        return None
+    if end is None or end - start != SLOT:
+        end = start + SLOT  # the API's half-hours are all 30 minutes; a bad "to" is not data
+    intensity = item.get("intensity")
+    if not isinstance(intensity, Mapping):
+        return None
+    forecast = _int_or_none(intensity.get("forecast"))
+    actual = _int_or_none(intensity.get("actual"))
+    if forecast is None and actual is None:
+        return None
+    index = intensity.get("index")
+    return IntensityPoint(
+        start=start,
+        end=end,
+        forecast=forecast,
+        actual=actual,
+        index=index.strip().lower() if isinstance(index, str) and index.strip() else None,
+    )
+
+
 class CarbonIntensityBadRequest(ApiResponseError):
     """HTTP 400: the API refused what was asked (``{"error": {"code", "message"}}``)."""
 
@@ -250,3 +367,60 @@ class CarbonIntensityClient(JsonApiClient):
                 key=lambda slot: slot.start,
             ),
         )
+
+    async def intensity_history(
+        self,
+        start: datetime,
+        end: datetime,
+        *,
+        region_id: int | None = None,
+        postcode: str | None = None,
+    ) -> AsyncIterator[tuple[IntensityPoint, ...]]:
+        """The half-hourly intensity from ``start`` to ``end``, one chunk per request.
+
+        National by default (``/intensity/{from}/{to}``: forecast and, once settled, actual);
+        a region with ``region_id`` (``/regional/intensity/{from}/{to}/regionid/{id}``) or
+        ``postcode`` (an outward code; a full postcode is cut to it:
+        ``/regional/intensity/{from}/{to}/postcode/{outward}``), forecast only.
+
+        Covers the half-hours that start at or after the one containing ``start`` and before
+        ``end`` (aware datetimes; UTC throughout, so a UK clock-change day is simply 46 or 50
+        of them). One request per 14 days less half an hour (a year is 27 requests), oldest
+        first; each yields that span's half-hours (:class:`IntensityPoint`, sorted; an empty
+        tuple when the API had none) as soon as it is answered, so a caller keeps what it got
+        if a later request fails. Every half-hour appears once across the chunks, inside
+        ``[start, end)``: the API's answers also carry the half-hour ending at ``{from}`` and
+        may repeat one, and those are dropped. A half-hour the API did not give (a range that
+        ends early, a hole) is absent, never filled in; one with neither figure likewise.
+
+        Raises ValueError for naive times, both ``region_id`` and ``postcode``, or a postcode
+        that is not one; the api errors of the other methods otherwise (an error body inside
+        an HTTP 200 included: ``CarbonIntensityBadRequest`` for a 400 code).
+        """
+        if region_id is not None and postcode is not None:
+            raise ValueError("give region_id or postcode, not both")
+        if postcode is not None:
+            place = f"/postcode/{outward_code(postcode)}"
+        elif region_id is not None:
+            place = f"/regionid/{int(region_id)}"
+        else:
+            place = ""
+        prefix = "/regional/intensity" if place else "/intensity"
+        first = slot_start(_aware_utc(start, "start"))
+        last = _slot_ceiling(_aware_utc(end, "end"))
+        chunk_start = first
+        while chunk_start < last:
+            chunk_end = min(chunk_start + RANGE_CHUNK, last)
+            body = await self._request_json(
+                "GET",
+                f"{prefix}/{format_time(chunk_start)}/{format_time(chunk_end)}{place}",
+                allow_empty=True,
+            )
+            points: dict[datetime, IntensityPoint] = {}
+            for item in _range_items(body, regional=bool(place)):
+                point = _parse_point(item)
+                if point is None or not chunk_start <= point.start < chunk_end:
+                    continue
+                points.setdefault(point.start, point)  # a repeated half-hour: the first wins
+            yield tuple(points[key] for key in sorted(points))
+            chunk_start = chunk_end
