@@ -890,3 +890,27 @@ class OctopusSource(Source[OctopusData]):
             "account_fetched": data.account_fetched.isoformat(),
             "tariffs_not_published": {t: retry.isoformat() for t, retry in self._missing.items()},
         }
+
+    def rates_between(
+        self, data: OctopusData, start: datetime, end: datetime, meter: str | None = None
+    ) -> list[Rate] | None:
+        """Held unit rates (GBP/kWh) of an electricity meter over [start, end), each tariff
+        for the time its agreement covers; no request. ``meter``: ``import`` (the default),
+        ``export``, or the meter's MPAN. None when the account has no such meter."""
+        wanted = (meter or "import").strip().lower()
+        found = next(
+            (m for m in data.meters if m.kind != "gas" and wanted in (m.kind, m.identifier)),
+            None,
+        )
+        if found is None:
+            return None
+        agreements = sorted(found.point.agreements, key=lambda a: a.valid_from or start)
+        out: list[Rate] = []
+        for index, agreement in enumerate(agreements):
+            following = agreements[index + 1].valid_from if index + 1 < len(agreements) else None
+            lo = max(start, agreement.valid_from or start)
+            hi = min(end, agreement.valid_to or end, following or end)
+            store = self._unit_rates.get(agreement.tariff_code)
+            if store is not None and lo < hi:
+                out += store.rates(lo, hi)
+        return out
