@@ -41,11 +41,13 @@ async def async_setup_entry(hass: HomeAssistant, entry: EnergyHubConfigEntry) ->
             translation_placeholders={"source": str(source_key)},
         )
     source = source_cls(async_get_clientsession(hass), entry.data, entry.options)
+    source.bind(hass)
     coordinator = EnergyHubCoordinator(hass, entry, source)
     await coordinator.async_restore()
     await coordinator.async_config_entry_first_refresh()
     entry.runtime_data = coordinator
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
+    coordinator.async_track_entities()
     # History goes into long-term statistics in the background: it never delays start-up.
     coordinator.async_start_history()
     return True

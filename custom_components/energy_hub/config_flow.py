@@ -29,6 +29,7 @@ from .sources.base import (
 
 def _refuse_non_finite(values: Mapping[str, Any], fields: Any = None) -> None:
     """Raise FlowError ``not_a_number`` when ``values`` holds NaN or an infinity.
+from .sources.home import HomeSource
 
     The error sits on the field (a section's fields: on the section) when ``fields`` (a
     schema's keys) has it, else on the whole form.
@@ -127,6 +128,12 @@ class EnergyHubConfigFlow(ConfigFlow, domain=DOMAIN):
         self, source: type[Source[Any]], step_id: str, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
         errors: dict[str, str] = {}
+    async def async_step_home(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """Home: its inputs, defaulted from the Energy dashboard's settings."""
+        if user_input is None and "home" not in self._forms:
+            self._forms["home"] = await HomeSource.async_first_form(self.hass)
+        return await self._async_source_step(SOURCES["home"], "home", user_input)
+
         placeholders: dict[str, str] = {}
         form = self._forms.get(step_id) or source.flow_form(step_id, user_input)
         if user_input is not None:

@@ -4,11 +4,20 @@ from datetime import datetime, timedelta
 from typing import Any, override
 
 from homeassistant.config_entries import ConfigEntry
-from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
+from homeassistant.core import (
+    CALLBACK_TYPE,
+    Event,
+    EventStateChangedData,
+    HomeAssistant,
+    callback,
+)
 from homeassistant.exceptions import ConfigEntryAuthFailed, HomeAssistantError
 from homeassistant.helpers import device_registry as dr, issue_registry as ir
 from homeassistant.helpers.device_registry import DeviceEntryType
-from homeassistant.helpers.event import async_track_point_in_utc_time
+from homeassistant.helpers.event import (
+    async_track_point_in_utc_time,
+    async_track_state_change_event,
+)
 from homeassistant.helpers.storage import Store
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
 from homeassistant.util import dt as dt_util
@@ -242,6 +251,23 @@ class EnergyHubCoordinator[DataT](DataUpdateCoordinator[DataT]):
             self._unsub_tick = async_track_point_in_utc_time(self.hass, self._async_tick, when)
 
     @callback
+    def async_track_entities(self) -> None:
+        """Compute the readings again (no request) when an entity the source reads changes."""
+        if entities := self.source.tracked_entities():
+            self.config_entry.async_on_unload(
+                async_track_state_change_event(self.hass, entities, self._async_entity_changed)
+            )
+
+    @callback
+    def _async_entity_changed(self, _event: Event[EventStateChangedData]) -> None:
+        if self.data is None:
+            return
+        self.readings = {
+            reading.key: reading for reading in self.source.readings(self.data, dt_util.utcnow())
+        }
+        self.async_update_listeners()
+
+    @callback
     def _async_tick(self, now: datetime) -> None:
         """Readings change from held data (a new half hour): no request."""
         self._unsub_tick = None
@@ -328,6 +354,9 @@ class EnergyHubCoordinator[DataT](DataUpdateCoordinator[DataT]):
         )
         # History can change readings (the latest consumption reading, say) and what the
         # source reports as needing repair (a tariff found missing).
+        if self.source.refresh_after_history:
+            await self.async_refresh()  # readings read from the statistics just written
+            return
         self._compute(self.data, dt_util.utcnow())
         self.async_update_listeners()
 

@@ -19,6 +19,7 @@ from homeassistant.const import (
     EntityCategory,
     Platform,
     UnitOfEnergy,
+    UnitOfMass,
     UnitOfPower,
     UnitOfTemperature,
 )
@@ -297,9 +298,40 @@ BATTERY_METRICS: Final[tuple[EnergyHubEntityDescription, ...]] = (
     ),
 )
 
+
+# --- the household (Home) ------------------------------------------------------------------
+def _home_total(key: str, *, energy: bool) -> EnergyHubSensorEntityDescription:
+    """Today's or this month's total of one of the home's statistics. No state class: the
+    hour-exact figures are the home's long-term statistics, which the sensor only follows."""
+    return EnergyHubSensorEntityDescription(
+        key=key,
+        device_class=SensorDeviceClass.ENERGY if energy else SensorDeviceClass.WEIGHT,
+        native_unit_of_measurement=UnitOfEnergy.KILO_WATT_HOUR if energy else UnitOfMass.KILOGRAMS,
+        suggested_display_precision=2 if energy else 1,
+    )
+
+
+HOME_OUTPUTS: Final = ("consumption", "grid_import_co2", "export_avoided_co2", "solar_avoided_co2")
+
+HOME_METRICS: Final[tuple[EnergyHubEntityDescription, ...]] = (
+    *(
+        _home_total(f"home_{output}_{period}", energy=output == "consumption")
+        for output in HOME_OUTPUTS
+        for period in ("today", "month")
+    ),
+    _power_w("home_power"),
+    EnergyHubSensorEntityDescription(
+        key="home_emissions_rate",
+        state_class=SensorStateClass.MEASUREMENT,
+        native_unit_of_measurement="g/h",
+        suggested_display_precision=0,
+    ),
+)
+
 #: Every description by key (the metric key a source's readings name).
 METRICS: Final[dict[str, EnergyHubEntityDescription]] = {
-    description.key: description for description in (*_METRICS, *RATE_METRICS, *BATTERY_METRICS)
+    description.key: description
+    for description in (*_METRICS, *RATE_METRICS, *BATTERY_METRICS, *HOME_METRICS)
 }
 
 #: Attribute names kept out of the recorder, whichever entity carries them.

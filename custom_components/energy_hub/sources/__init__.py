@@ -6,6 +6,7 @@ from .aretas import AretasSource
 from .base import Source
 from .carbon_intensity import CarbonIntensitySource
 from .elexon import ElexonSource
+from .home import HomeSource
 from .hoymiles import HoymilesSource
 from .octopus import OctopusSource
 from .tariff import TariffSource
@@ -17,6 +18,7 @@ SOURCES: Final[dict[str, type[Source[Any]]]] = {
         AretasSource,
         CarbonIntensitySource,
         ElexonSource,
+        HomeSource,
         HoymilesSource,
         OctopusSource,
         TariffSource,

@@ -459,3 +459,17 @@ class Source[DataT](ABC):
     def diagnostics(self, data: DataT | None) -> dict[str, Any]:
         """A summary of the held data for the diagnostics download (redacted by the caller)."""
         return {}
+    # --- sources that read Home Assistant itself (the Home source) -----------------------
+    #: Whether the readings come from the source's own statistics: refreshed after each
+    #: history run.
+    refresh_after_history: ClassVar[bool] = False
+
+    def bind(self, hass: HomeAssistant) -> None:
+        """Home Assistant, for sources that read other entries, states or statistics; called
+        once before the first update. Vendor sources need nothing of it."""
+        return
+
+    def tracked_entities(self) -> list[str]:
+        """Entities whose state changes move the readings (computed again, no request)."""
+        return []
+

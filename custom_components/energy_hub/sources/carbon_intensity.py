@@ -409,3 +409,8 @@ class CarbonIntensitySource(Source[CarbonIntensityData]):
 
 def _client(session: aiohttp.ClientSession, data: Mapping[str, Any]) -> CarbonIntensityClient:
     return CarbonIntensityClient(session, entry_base_url(KEY, DEFAULT_BASE_URL, data))
+
+
+def carbon_client(session: aiohttp.ClientSession, data: Mapping[str, Any]) -> CarbonIntensityClient:
+    """A client for a Carbon Intensity entry's data (the Home source reads its history)."""
+    return _client(session, data)

@@ -1,0 +1,677 @@
+"""Home: what only a hub holding every source can answer, for one household.
+
+The inputs are long-term statistics the user already has (grid import and export, solar,
+battery charge and discharge: Energy Hub's own or any other integration's), power sensors for
+the live figures, and a Carbon Intensity entry for the home's region. The outputs are hourly
+long-term statistics Energy Hub writes like the vendors' history:
+
+* the carbon footprint of grid import (kg CO2): each hour's import times the intensity of its
+  half-hours (the hour's kWh split evenly: Home Assistant keeps hourly statistics), the
+  emissions export avoided and those self-consumed solar avoided;
+* home consumption (kWh): import - export + solar + battery discharge - battery charge, never
+  negative, for Home Assistant's ``home`` energy source.
+
+An hour is computed once the grid meters have reached it (a day-late smart meter holds the
+rest back) and only when the grid import has a row for it: a gap in the import stays a gap.
+Solar and battery statistics count as nothing in an hour they have no row for (a plant's
+night); each run rewrites the last week, so one that arrives late is taken in.
+The only requests are the intensity history's (the Carbon Intensity API's range endpoint, at
+most 14 days each: about 27 for a year, then about one a day); the inputs are read from the
+recorder in its own executor.
+"""
+
+from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+import logging
+import math
+from typing import Any, ClassVar, Protocol
+
+from homeassistant.components.energy.data import async_get_manager as async_get_energy_manager
+from homeassistant.components.recorder.statistics import (
+    statistics_during_period,
+)
+from homeassistant.config_entries import ConfigEntryState
+from homeassistant.const import UnitOfEnergy
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers import selector
+from homeassistant.helpers.recorder import get_instance
+from homeassistant.util import dt as dt_util, slugify
+import voluptuous as vol
+
+from ..api.carbon_intensity import IntensityPoint
+from ..const import CONF_SOURCE, DOMAIN
+from .base import (
+    DeviceSpec,
+    EntrySpec,
+    FlowError,
+    FlowStep,
+    FormSpec,
+    HistorySeries,
+    Reading,
+    Source,
+    StatisticSpec,
+    floor_hour,
+)
+from .carbon_intensity import CONF_REGION_ID, KEY as CARBON_KEY, carbon_client
+from .rates import local_day
+
+_LOGGER = logging.getLogger(__name__)
+
+KEY = "home"
+CONF_NAME = "name"
+CONF_CARBON_ENTRY = "carbon_entry"
+CONF_GRID_IMPORT = "grid_import"
+CONF_GRID_EXPORT = "grid_export"
+CONF_SOLAR = "solar"
+CONF_BATTERY_CHARGE = "battery_charge"
+CONF_BATTERY_DISCHARGE = "battery_discharge"
+CONF_GRID_POWER = "grid_power"
+CONF_SOLAR_POWER = "solar_power"
+CONF_BATTERY_POWER = "battery_power"
+#: The options that name statistics: one statistic each, or a list.
+SINGLE_STATISTICS = (CONF_GRID_IMPORT, CONF_GRID_EXPORT)
+LIST_STATISTICS = (CONF_SOLAR, CONF_BATTERY_CHARGE, CONF_BATTERY_DISCHARGE)
+LIST_POWERS = (CONF_SOLAR_POWER, CONF_BATTERY_POWER)
+INPUT_OPTIONS = (
+    CONF_CARBON_ENTRY,
+    *SINGLE_STATISTICS,
+    *LIST_STATISTICS,
+    CONF_GRID_POWER,
+    *LIST_POWERS,
+)
+DEFAULT_NAME = "Home"
+NO_CARBON = ""
+HOUR = timedelta(hours=1)
+HALF_HOUR = timedelta(minutes=30)
+#: How far back the first run looks for input history (the inputs decide where it starts).
+HORIZON = timedelta(days=3 * 366)
+#: A range request is made only when an intensity older than this is missing: newer half-hours
+#: come from the Carbon Intensity entry's own forecast as it moves on (no request).
+INTENSITY_REFETCH_AGE = timedelta(hours=24)
+#: When the history run comes: every hour, after Home Assistant compiled the hour's statistics.
+HISTORY_MINUTE = 12
+
+
+class IntensityHistory(Protocol):
+    """Half-hourly intensity between two times (the Carbon Intensity client's range reader)."""
+
+    def __call__(
+        self, start: datetime, end: datetime
+    ) -> AsyncIterator[Sequence[IntensityPoint]]: ...
+
+
+@dataclass(slots=True)
+class HomeData:
+    """What the home's sensors show: its own statistics' totals, read from the recorder."""
+
+    #: Output key -> (today's total, this month's total); None where nothing is stored.
+    totals: dict[str, tuple[float | None, float | None]] = field(default_factory=dict)
+    #: The last hour every output reached (the end of the newest hour written).
+    computed_until: datetime | None = None
+
+
+def stat_list(value: Any) -> list[str]:
+    """A statistics option as a list (empty, one id or several)."""
+    if isinstance(value, str):
+        return [value] if value else []
+    if isinstance(value, list | tuple):
+        return [str(item) for item in value if item]
+    return []
+
+
+def _number(state: Any) -> float | None:
+    try:
+        value = float(state)
+    except TypeError, ValueError:
+        return None
+    return value if math.isfinite(value) else None
+
+
+@dataclass(frozen=True, slots=True)
+class Inputs:
+    """Hourly changes of every input statistic, kWh."""
+
+    imports: Mapping[datetime, float]
+    exports: Mapping[datetime, float] | None
+    solar: Sequence[Mapping[datetime, float]]
+    charge: Sequence[Mapping[datetime, float]]
+    discharge: Sequence[Mapping[datetime, float]]
+    #: The end of the newest hour every input has reached.
+    until: datetime | None
+
+
+def home_consumption(inputs: Inputs) -> dict[datetime, float]:
+    """Import - export + solar + discharge - charge per hour, never negative, for the hours
+    the import has (a missing solar or battery row counts as nothing: night hours of a plant
+    without a curve)."""
+
+    def at(series: Iterable[Mapping[datetime, float]], hour: datetime) -> float:
+        return sum(one.get(hour, 0.0) for one in series)
+
+    result: dict[datetime, float] = {}
+    for hour, imported in inputs.imports.items():
+        if inputs.until is None or hour + HOUR > inputs.until:
+            continue
+        exported = (inputs.exports or {}).get(hour)
+        if inputs.exports is not None and exported is None:
+            continue  # an export meter without that hour: a gap, not zero export
+        value = (
+            imported
+            - (exported or 0.0)
+            + at(inputs.solar, hour)
+            + at(inputs.discharge, hour)
+            - at(inputs.charge, hour)
+        )
+        result[hour] = round(max(value, 0.0), 6)
+    return result
+
+
+def hour_intensity(intensity: Mapping[datetime, float], hour: datetime) -> float | None:
+    """The mean intensity (g/kWh) of an hour's two half-hours; None unless both are known."""
+    first, second = intensity.get(hour), intensity.get(hour + HALF_HOUR)
+    if first is None or second is None:
+        return None
+    return (first + second) / 2
+
+
+def footprints(
+    inputs: Inputs, intensity: Mapping[datetime, float]
+) -> dict[str, dict[datetime, float]]:
+    """kg CO2 per hour: the import's footprint, and what export and self-consumed solar
+    avoided (each hour's kWh split evenly over its half-hours)."""
+    out: dict[str, dict[datetime, float]] = {"grid_import_co2": {}}
+    if inputs.exports is not None:
+        out["export_avoided_co2"] = {}
+    if inputs.solar:
+        out["solar_avoided_co2"] = {}
+    for hour, imported in inputs.imports.items():
+        if inputs.until is None or hour + HOUR > inputs.until:
+            continue
+        if (grams := hour_intensity(intensity, hour)) is None:
+            continue
+        exported = (inputs.exports or {}).get(hour)
+        if inputs.exports is not None and exported is None:
+            continue
+        out["grid_import_co2"][hour] = round(imported * grams / 1000, 6)
+        if inputs.exports is not None:
+            out["export_avoided_co2"][hour] = round((exported or 0.0) * grams / 1000, 6)
+        if inputs.solar:
+            solar = sum(one.get(hour, 0.0) for one in inputs.solar)
+            used = max(solar - (exported or 0.0), 0.0)
+            out["solar_avoided_co2"][hour] = round(used * grams / 1000, 6)
+    return out
+
+
+OUTPUT_NAMES: Mapping[str, str] = {
+    "consumption": "home consumption",
+    "grid_import_co2": "carbon footprint of grid import",
+    "export_avoided_co2": "CO2 avoided by export",
+    "solar_avoided_co2": "CO2 avoided by self-consumed solar",
+}
+
+
+class HomeSource(Source[HomeData]):
+    """One household: its inputs from other statistics, its outputs as statistics."""
+
+    key: ClassVar[str] = KEY
+    flow_steps: ClassVar[tuple[str, ...]] = (KEY,)
+    default_options: ClassVar[Mapping[str, Any]] = {
+        CONF_CARBON_ENTRY: NO_CARBON,
+        CONF_GRID_IMPORT: "",
+        CONF_GRID_EXPORT: "",
+        CONF_SOLAR: [],
+        CONF_BATTERY_CHARGE: [],
+        CONF_BATTERY_DISCHARGE: [],
+        CONF_GRID_POWER: "",
+        CONF_SOLAR_POWER: [],
+        CONF_BATTERY_POWER: [],
+    }
+    history_horizon = HORIZON
+    refresh_after_history: ClassVar[bool] = True
+
+    def setup(self) -> None:
+        """The home's name (part of every statistic id) and what it reads."""
+        self.name = str(self.data.get(CONF_NAME) or DEFAULT_NAME)
+        self.slug = slugify(self.data.get("slug") or self.name) or "home"
+        self.hass: HomeAssistant | None = None
+        self._requests = 0
+        #: Half-hour start -> g/kWh, from range requests and the Carbon Intensity entry.
+        self.intensity: dict[datetime, float] = {}
+        #: When a range was last fetched (the newest half-hour end it covered).
+        self._intensity_fetched_until: datetime | None = None
+        self.intensity_history: IntensityHistory | None = None
+
+    # --- config flow -------------------------------------------------------------------
+    @staticmethod
+    def _schema(carbon: Mapping[str, str]) -> vol.Schema:
+        energy = selector.StatisticSelector(selector.StatisticSelectorConfig(multiple=False))
+        energies = selector.StatisticSelector(selector.StatisticSelectorConfig(multiple=True))
+        power = selector.EntitySelector(
+            selector.EntitySelectorConfig(domain="sensor", device_class="power")
+        )
+        powers = selector.EntitySelector(
+            selector.EntitySelectorConfig(domain="sensor", device_class="power", multiple=True)
+        )
+        carbon_options = [selector.SelectOptionDict(value=NO_CARBON, label="-")] + [
+            selector.SelectOptionDict(value=entry_id, label=title)
+            for entry_id, title in carbon.items()
+        ]
+        return vol.Schema(
+            {
+                vol.Optional(CONF_CARBON_ENTRY): selector.SelectSelector(
+                    selector.SelectSelectorConfig(
+                        options=carbon_options, mode=selector.SelectSelectorMode.DROPDOWN
+                    )
+                ),
+                vol.Optional(CONF_GRID_IMPORT): energy,
+                vol.Optional(CONF_GRID_EXPORT): energy,
+                vol.Optional(CONF_SOLAR): energies,
+                vol.Optional(CONF_BATTERY_CHARGE): energies,
+                vol.Optional(CONF_BATTERY_DISCHARGE): energies,
+                vol.Optional(CONF_GRID_POWER): power,
+                vol.Optional(CONF_SOLAR_POWER): powers,
+                vol.Optional(CONF_BATTERY_POWER): powers,
+            }
+        )
+
+    @classmethod
+    def flow_form(cls, step_id: str, user_input: Mapping[str, Any] | None) -> FormSpec:
+        """The inputs, without defaults (:meth:`async_first_form` fills them in)."""
+        schema = cls._schema({})
+        return FormSpec(
+            step_id=step_id,
+            schema=vol.Schema(
+                {vol.Optional(CONF_NAME, default=DEFAULT_NAME): str, **schema.schema}
+            ),
+        )
+
+    @classmethod
+    async def async_first_form(cls, hass: HomeAssistant) -> FormSpec:
+        """The form with every input defaulted from the Energy dashboard's settings and the
+        Carbon Intensity entries."""
+        defaults = await async_energy_defaults(hass)
+        schema = cls._schema(carbon_entries(hass))
+        fields: dict[Any, Any] = {vol.Optional(CONF_NAME, default=DEFAULT_NAME): str}
+        for marker, value in schema.schema.items():
+            key = str(marker.schema)
+            if key in defaults and defaults[key] not in ("", []):
+                fields[vol.Optional(key, default=defaults[key])] = value
+            else:
+                fields[marker] = value
+        return FormSpec(step_id=KEY, schema=vol.Schema(fields))
+
+    @classmethod
+    async def async_flow_submit(cls, step: FlowStep) -> EntrySpec:
+        """One entry per home name; the inputs are options (Configure changes them)."""
+        name = str(step.user_input.get(CONF_NAME) or "").strip()
+        if not name:
+            raise FlowError("invalid_name", CONF_NAME)
+        options = cls.validate_options(
+            {key: value for key, value in step.user_input.items() if key != CONF_NAME}
+        )
+        return EntrySpec(
+            title=name,
+            unique_id=f"{KEY}_{slugify(name)}",
+            data={CONF_SOURCE: KEY, CONF_NAME: name},
+            options=options,
+        )
+
+    @classmethod
+    def options_schema(cls) -> vol.Schema:
+        """Every input can be changed; a missing one only turns off what needs it."""
+        return cls._schema({})
+
+    @classmethod
+    def validate_options(cls, user_input: dict[str, Any]) -> dict[str, Any]:
+        """Lists stay lists, single statistics single; the same statistic cannot be two
+        inputs (it would count twice)."""
+        options: dict[str, Any] = dict(cls.default_options)
+        for key in (*SINGLE_STATISTICS, CONF_GRID_POWER, CONF_CARBON_ENTRY):
+            options[key] = str(user_input.get(key) or "")
+        for key in (*LIST_STATISTICS, *LIST_POWERS):
+            options[key] = stat_list(user_input.get(key))
+        seen: set[str] = set()
+        for key in (*SINGLE_STATISTICS, *LIST_STATISTICS):
+            for stat in stat_list(options[key]):
+                if stat in seen:
+                    raise FlowError("statistic_twice", key, {"statistic": stat})
+                seen.add(stat)
+        return options
+
+    def option_choices(self) -> Mapping[str, Mapping[str, str]]:
+        """The Carbon Intensity entries to pick from."""
+        if self.hass is None:
+            return {}
+        return {CONF_CARBON_ENTRY: {NO_CARBON: "-", **carbon_entries(self.hass)}}
+
+    # --- runtime -----------------------------------------------------------------------
+    def bind(self, hass: HomeAssistant) -> None:
+        """Home Assistant, to read the inputs; the intensity history of the chosen region."""
+        self.hass = hass
+        entry_id = self.options.get(CONF_CARBON_ENTRY)
+        entry = hass.config_entries.async_get_entry(entry_id) if entry_id else None
+        if entry is None or entry.data.get(CONF_SOURCE) != CARBON_KEY:
+            self.intensity_history = None
+            return
+        client = carbon_client(self.session, entry.data)
+        region = entry.data.get(CONF_REGION_ID)
+        region_id = int(region) if region is not None else None
+        self.carbon_entry_id = entry.entry_id
+
+        def history(start: datetime, end: datetime) -> AsyncIterator[Sequence[IntensityPoint]]:
+            return client.intensity_history(start, end, region_id=region_id)
+
+        self.intensity_history = history
+        self._carbon_client = client
+
+    @property
+    def request_count(self) -> int:
+        """Range requests made for the intensity history."""
+        client = getattr(self, "_carbon_client", None)
+        return int(client.request_count) if client is not None else 0
+
+    def _imports(self) -> list[str]:
+        return stat_list(self.options.get(CONF_GRID_IMPORT))
+
+    def output_keys(self) -> list[str]:
+        """The outputs the inputs allow."""
+        if not self._imports():
+            return []
+        keys = ["consumption"]
+        if self.intensity_history is not None:
+            keys.append("grid_import_co2")
+            if stat_list(self.options.get(CONF_GRID_EXPORT)):
+                keys.append("export_avoided_co2")
+            if stat_list(self.options.get(CONF_SOLAR)):
+                keys.append("solar_avoided_co2")
+        return keys
+
+    def _spec(self, key: str) -> StatisticSpec:
+        energy = key == "consumption"
+        return StatisticSpec(
+            key=f"{KEY}_{self.slug}_{key}",
+            name=f"{self.name} {OUTPUT_NAMES[key]}",
+            unit=UnitOfEnergy.KILO_WATT_HOUR if energy else "kg",
+            unit_class="energy" if energy else "mass",
+        )
+
+    def statistic_specs(self, data: HomeData) -> list[StatisticSpec]:
+        """One statistic per output the inputs allow."""
+        return [self._spec(key) for key in self.output_keys()]
+
+    async def async_update(self, previous: HomeData | None, now: datetime) -> HomeData:
+        """Today's and this month's totals of the home's own statistics (no request)."""
+        self._take_current_intensity()
+        hass = self._hass()
+        day_start, _ = local_day(now, dt_util.get_default_time_zone())
+        local = day_start.astimezone(dt_util.get_default_time_zone())
+        month_start = local.replace(day=1).astimezone(UTC)
+        totals: dict[str, tuple[float | None, float | None]] = {}
+        # Not at the top: statistics imports the sources package, which imports this module.
+        from ..statistics import (  # noqa: PLC0415
+            async_last_stored,
+            async_sum_before,
+            statistic_id,
+        )
+
+        for key in self.output_keys():
+            stat = statistic_id(self._spec(key))
+            if (last := await async_last_stored(hass, stat)) is None:
+                totals[key] = (None, None)
+                continue
+            today = await async_sum_before(hass, stat, day_start)
+            month = await async_sum_before(hass, stat, month_start)
+            totals[key] = (round(last.sum - today, 3), round(last.sum - month, 3))
+        return HomeData(totals=totals, computed_until=previous.computed_until if previous else None)
+
+    def _hass(self) -> HomeAssistant:
+        if self.hass is None:
+            raise RuntimeError("HomeSource used before bind()")
+        return self.hass
+
+    def _take_current_intensity(self) -> None:
+        """Keep the Carbon Intensity entry's current half-hours (no request): the footprint
+        of the last hours needs no range request until they are a day old."""
+        entry_id = getattr(self, "carbon_entry_id", None)
+        if self.hass is None or entry_id is None:
+            return
+        entry = self.hass.config_entries.async_get_entry(entry_id)
+        if entry is None or entry.state is not ConfigEntryState.LOADED:
+            return
+        data = getattr(entry.runtime_data, "data", None)
+        now = dt_util.utcnow()
+        for slot in getattr(data, "slots", None) or ():
+            value = slot.intensity
+            if value is not None and slot.start < now and slot.start not in self.intensity:
+                self.intensity[slot.start] = float(value)
+
+    def next_update(self, data: HomeData, now: datetime) -> datetime:
+        """Every half hour (the sensors follow the statistics, which move hourly)."""
+        return now.replace(minute=30 if now.minute < 30 else 0, second=5, microsecond=0) + (
+            timedelta(0) if now.minute < 30 else HOUR
+        )
+
+    def devices(self, data: HomeData) -> list[DeviceSpec]:
+        """The home as one device."""
+        return [DeviceSpec(key=KEY, name=self.name, manufacturer="Energy Hub", model="Home")]
+
+    def readings(self, data: HomeData, now: datetime) -> list[Reading]:
+        """Totals today and this month per output; the live power figures."""
+        out: list[Reading] = []
+        for key, (today, month) in data.totals.items():
+            out.append(Reading(metric=f"home_{key}_today", value=today, device=KEY))
+            out.append(Reading(metric=f"home_{key}_month", value=month, device=KEY))
+        out.extend(self._power_readings())
+        return out
+
+    def tracked_entities(self) -> list[str]:
+        """Power sensors whose changes move the live readings."""
+        return [
+            entity
+            for entity in (
+                str(self.options.get(CONF_GRID_POWER) or ""),
+                *stat_list(self.options.get(CONF_SOLAR_POWER)),
+                *stat_list(self.options.get(CONF_BATTERY_POWER)),
+            )
+            if entity
+        ]
+
+    def _power(self, entity_id: str) -> float | None:
+        """A power sensor's state in W (kW and MW converted); None when unknown."""
+        if self.hass is None or (state := self.hass.states.get(entity_id)) is None:
+            return None
+        value = _number(state.state)
+        if value is None:
+            return None
+        unit = state.attributes.get("unit_of_measurement")
+        return value * {"kW": 1e3, "MW": 1e6, "GW": 1e9}.get(str(unit), 1.0)
+
+    def _power_readings(self) -> list[Reading]:
+        grid_entity = str(self.options.get(CONF_GRID_POWER) or "")
+        grid = self._power(grid_entity) if grid_entity else None
+        out: list[Reading] = []
+        if grid_entity:
+            grams = self._intensity_now()
+            rate = (
+                None if grid is None or grams is None else round(max(grid, 0.0) * grams / 1000, 1)
+            )
+            out.append(Reading(metric="home_emissions_rate", value=rate, device=KEY))
+            powers = [self._power(e) for e in stat_list(self.options.get(CONF_SOLAR_POWER))]
+            batteries = [self._power(e) for e in stat_list(self.options.get(CONF_BATTERY_POWER))]
+            home = None
+            if grid is not None and None not in powers and None not in batteries:
+                home = round(max(grid + sum(powers) + sum(batteries), 0.0), 1)  # type: ignore[arg-type]
+            out.append(Reading(metric="home_power", value=home, device=KEY))
+        return out
+
+    def _intensity_now(self) -> float | None:
+        now = dt_util.utcnow()
+        slot = now.replace(minute=0 if now.minute < 30 else 30, second=0, microsecond=0)
+        self._take_current_intensity()
+        return self.intensity.get(slot)
+
+    # --- history -----------------------------------------------------------------------
+    def next_history(self, now: datetime) -> datetime | None:
+        """Every hour, a few minutes after Home Assistant compiled the last hour."""
+        at = now.replace(minute=HISTORY_MINUTE, second=0, microsecond=0)
+        return at if at > now else at + HOUR
+
+    async def async_history_from(
+        self, data: HomeData, starts: Mapping[str, datetime], now: datetime
+    ) -> AsyncIterator[HistorySeries]:
+        """Every output from the earliest start its statistics need."""
+        since = min(starts.values())
+        inputs = await self._async_inputs(since, now)
+        if inputs is None:
+            return
+        specs = {key: self._spec(key) for key in self.output_keys()}
+        yield HistorySeries(spec=specs["consumption"], hours=home_consumption(inputs))
+        if "grid_import_co2" not in specs:
+            return
+        await self._async_fill_intensity(inputs, now)
+        for key, hours in footprints(inputs, self.intensity).items():
+            if key in specs:
+                yield HistorySeries(spec=specs[key], hours=hours)
+
+    async def _async_inputs(self, since: datetime, now: datetime) -> Inputs | None:
+        """Every input's hourly changes from ``since`` (kWh), read in the recorder's executor."""
+        hass = self._hass()
+        imports = self._imports()
+        if not imports:
+            return None
+        exports = stat_list(self.options.get(CONF_GRID_EXPORT))
+        lists = {key: stat_list(self.options.get(key)) for key in LIST_STATISTICS}
+        wanted = {*imports, *exports, *(s for ids in lists.values() for s in ids)}
+        rows: dict[str, list[Any]] = await get_instance(hass).async_add_executor_job(
+            statistics_during_period,
+            hass,
+            since,
+            None,
+            wanted,
+            "hour",
+            {"energy": UnitOfEnergy.KILO_WATT_HOUR},
+            {"change"},
+        )
+        changes = {stat: _hourly(rows.get(stat, [])) for stat in wanted}
+        # The grid meters decide how far the home goes: an hour is computed once import and
+        # export have it. Solar and battery statistics may skip hours (a plant's night) and are
+        # counted as nothing where they have no row; one that comes late is taken in when the
+        # next run rewrites the last week.
+        grid = [changes[s] for s in (*imports[:1], *exports[:1])]
+        until = min((max(series) + HOUR for series in grid), default=None) if all(grid) else None
+        return Inputs(
+            imports=changes[imports[0]],
+            exports=changes[exports[0]] if exports else None,
+            solar=[changes[s] for s in lists[CONF_SOLAR]],
+            charge=[changes[s] for s in lists[CONF_BATTERY_CHARGE]],
+            discharge=[changes[s] for s in lists[CONF_BATTERY_DISCHARGE]],
+            until=until,
+        )
+
+    async def _async_fill_intensity(self, inputs: Inputs, now: datetime) -> None:
+        """Fetch the half-hours the footprint needs that are not held; only when one older
+        than :data:`INTENSITY_REFETCH_AGE` is missing (newer ones come without requests)."""
+        if self.intensity_history is None or not inputs.imports or inputs.until is None:
+            return
+        self._take_current_intensity()
+        hours = [h for h in inputs.imports if h + HOUR <= inputs.until]
+        if not hours:
+            return
+        first, last = min(hours), max(hours) + HOUR
+        old = [
+            h
+            for h in _half_hours(first, last)
+            if h not in self.intensity and h + HALF_HOUR <= now - INTENSITY_REFETCH_AGE
+        ]
+        if not old:
+            return
+        end = floor_hour(now) if now - floor_hour(now) < HALF_HOUR else floor_hour(now) + HALF_HOUR
+        async for chunk in self.intensity_history(min(old), end):
+            for point in chunk:
+                if point.value is not None:
+                    self.intensity[point.start] = float(point.value)
+        self._intensity_fetched_until = end
+
+    def diagnostics(self, data: HomeData | None) -> dict[str, Any]:
+        """The inputs chosen (statistic ids carry no secret) and what is held."""
+        return {
+            "inputs": {key: self.options.get(key) for key in INPUT_OPTIONS},
+            "outputs": self.output_keys(),
+            "intensity_half_hours_held": len(self.intensity),
+            "totals": {k: list(v) for k, v in (data.totals.items() if data else ())},
+        }
+
+
+def _half_hours(start: datetime, end: datetime) -> Iterable[datetime]:
+    at = start
+    while at < end:
+        yield at
+        at += HALF_HOUR
+
+
+def _hourly(rows: Sequence[Mapping[str, Any]]) -> dict[datetime, float]:
+    """Hour start -> change, from the recorder's rows (None changes dropped)."""
+    out: dict[datetime, float] = {}
+    for row in rows:
+        change = row.get("change")
+        if change is None or not math.isfinite(float(change)):
+            continue
+        out[datetime.fromtimestamp(float(row["start"]), UTC)] = float(change)
+    return out
+
+
+def carbon_entries(hass: HomeAssistant) -> dict[str, str]:
+    """Carbon Intensity entries: id -> title."""
+    return {
+        entry.entry_id: entry.title
+        for entry in hass.config_entries.async_entries(DOMAIN)
+        if entry.data.get(CONF_SOURCE) == CARBON_KEY
+    }
+
+
+async def async_energy_defaults(hass: HomeAssistant) -> dict[str, Any]:
+    """The inputs the Energy dashboard already names: the first grid connection's import,
+    export and power; every solar source and battery; and the only (or first) Carbon Intensity
+    entry."""
+    defaults: dict[str, Any] = {}
+    carbon = carbon_entries(hass)
+    if carbon:
+        defaults[CONF_CARBON_ENTRY] = next(iter(carbon))
+    manager = await async_get_energy_manager(hass)
+    prefs: Mapping[str, Any] = manager.data or {}
+    solar: list[str] = []
+    charge: list[str] = []
+    discharge: list[str] = []
+    solar_power: list[str] = []
+    battery_power: list[str] = []
+    for source in prefs.get("energy_sources", []):
+        kind = source.get("type")
+        if kind == "grid":
+            if not defaults.get(CONF_GRID_IMPORT) and source.get("stat_energy_from"):
+                defaults[CONF_GRID_IMPORT] = source["stat_energy_from"]
+                if source.get("stat_energy_to"):
+                    defaults[CONF_GRID_EXPORT] = source["stat_energy_to"]
+                if _is_entity(source.get("stat_rate")):
+                    defaults[CONF_GRID_POWER] = source["stat_rate"]
+        elif kind == "solar":
+            solar.append(source["stat_energy_from"])
+            if _is_entity(source.get("stat_rate")):
+                solar_power.append(source["stat_rate"])
+        elif kind == "battery":
+            discharge.append(source["stat_energy_from"])
+            charge.append(source["stat_energy_to"])
+            if _is_entity(source.get("stat_rate")):
+                battery_power.append(source["stat_rate"])
+    defaults |= {
+        CONF_SOLAR: solar,
+        CONF_BATTERY_CHARGE: charge,
+        CONF_BATTERY_DISCHARGE: discharge,
+        CONF_SOLAR_POWER: solar_power,
+        CONF_BATTERY_POWER: battery_power,
+    }
+    return defaults
+
+
+def _is_entity(value: Any) -> bool:
+    return isinstance(value, str) and value.startswith("sensor.")

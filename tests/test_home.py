@@ -1,0 +1,341 @@
+"""The Home source: household outputs computed from other statistics.
+
+Every figure is computed again here, independently, from the inputs the test wrote.
+"""
+
+from collections.abc import AsyncIterator, Mapping, Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from unittest.mock import patch
+
+from freezegun.api import FrozenDateTimeFactory
+from homeassistant.components.energy.data import async_get_manager
+from homeassistant.components.recorder.models import (
+    StatisticData,
+    StatisticMeanType,
+    StatisticMetaData,
+)
+from homeassistant.components.recorder.statistics import (
+    async_add_external_statistics,
+    statistics_during_period,
+)
+from homeassistant.core import HomeAssistant
+from homeassistant.data_entry_flow import FlowResultType
+from homeassistant.helpers.recorder import get_instance
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+from pytest_homeassistant_custom_component.components.recorder.common import (
+    async_wait_recording_done,
+)
+
+from custom_components.energy_hub.api.carbon_intensity import IntensityPoint
+from custom_components.energy_hub.const import DOMAIN
+
+from .conftest import advance, setup_integration, start_flow, state_of
+
+HOUR = timedelta(hours=1)
+HALF = timedelta(minutes=30)
+T0 = datetime(2026, 3, 27, tzinfo=UTC)  # the clock goes forward on 29 March
+DAYS = 4
+NOW = T0 + timedelta(days=DAYS, hours=11, minutes=20)
+
+IMPORT = "test:grid_import"
+EXPORT = "test:grid_export"
+SOLAR = "test:solar"
+CHARGE = "test:battery_charge"
+DISCHARGE = "test:battery_discharge"
+
+
+def _imported(hour: int) -> float:
+    return round(0.2 + (hour * 37 % 11) / 10, 3)
+
+
+def _exported(hour: int) -> float:
+    return round((hour * 13 % 7) / 20, 3) if 8 <= hour % 24 <= 16 else 0.0
+
+
+def _solar(hour: int) -> float:
+    return round(0.3 + (hour * 7 % 5) / 4, 3)
+
+
+def _charge(hour: int) -> float:
+    return round((hour * 3 % 4) / 5, 3) if hour % 24 < 6 else 0.0
+
+
+def _discharge(hour: int) -> float:
+    return round((hour * 5 % 3) / 4, 3) if 17 <= hour % 24 <= 22 else 0.0
+
+
+HOURS = DAYS * 24 + 10  # the inputs reach 10:00 UTC on the last day
+GAP = 30  # the import has no row for this hour (the meter's gap)
+SOLAR_END = HOURS - 2  # the solar statistic has not reached the last two hours yet
+
+
+def inputs() -> dict[str, dict[datetime, float]]:
+    """Every input's hourly amounts: import with a gap, solar only by day (no night rows),
+    solar lagging."""
+    out: dict[str, dict[datetime, float]] = {
+        s: {} for s in (IMPORT, EXPORT, SOLAR, CHARGE, DISCHARGE)
+    }
+    for h in range(HOURS):
+        at = T0 + h * HOUR
+        if h != GAP:
+            out[IMPORT][at] = _imported(h)
+        out[EXPORT][at] = _exported(h)
+        if 6 <= h % 24 <= 18 and h < SOLAR_END:
+            out[SOLAR][at] = _solar(h)
+        out[CHARGE][at] = _charge(h)
+        out[DISCHARGE][at] = _discharge(h)
+    return out
+
+
+async def import_statistics(
+    hass: HomeAssistant, series: Mapping[str, Mapping[datetime, float]]
+) -> None:
+    """Write each input as an external statistic of another integration ("test")."""
+    for stat_id, hours in series.items():
+        total = 0.0
+        rows = []
+        for at, amount in sorted(hours.items()):
+            total += amount
+            rows.append(StatisticData(start=at, state=amount, sum=round(total, 6)))
+        async_add_external_statistics(
+            hass,
+            StatisticMetaData(
+                mean_type=StatisticMeanType.NONE,
+                has_sum=True,
+                name=stat_id,
+                source="test",
+                statistic_id=stat_id,
+                unit_class="energy",
+                unit_of_measurement="kWh",
+            ),
+            rows,
+        )
+    await async_wait_recording_done(hass)
+
+
+def expected_consumption(series: Mapping[str, Mapping[datetime, float]]) -> dict[datetime, float]:
+    """Independently: every hour the grid meters reached with an import row; solar missing
+    (night, or not there yet) counts as nothing."""
+    until = min(max(series[IMPORT]) + HOUR, max(series[EXPORT]) + HOUR)
+    out = {}
+    for at, imported in series[IMPORT].items():
+        if at + HOUR > until:
+            continue
+        value = (
+            imported
+            - series[EXPORT][at]
+            + series[SOLAR].get(at, 0.0)
+            + series[DISCHARGE][at]
+            - series[CHARGE][at]
+        )
+        out[at] = max(value, 0.0)
+    return out
+
+
+async def stored(hass: HomeAssistant, stat_id: str) -> dict[datetime, tuple[float, float]]:
+    """hour -> (state, sum) of one statistic."""
+    await async_wait_recording_done(hass)
+    rows = await get_instance(hass).async_add_executor_job(
+        statistics_during_period, hass, T0 - HOUR, None, {stat_id}, "hour", None, {"state", "sum"}
+    )
+    return {
+        datetime.fromtimestamp(row["start"], UTC): (row["state"], row["sum"])
+        for row in rows.get(stat_id, [])
+    }
+
+
+def home_entry(carbon: str = "", **options: Any) -> MockConfigEntry:
+    """A home reading the test's statistics."""
+    return MockConfigEntry(
+        domain=DOMAIN,
+        title="Home",
+        unique_id="home_home",
+        data={"source": "home", "name": "Home"},
+        options={
+            "carbon_entry": carbon,
+            "grid_import": IMPORT,
+            "grid_export": EXPORT,
+            "solar": [SOLAR],
+            "battery_charge": [CHARGE],
+            "battery_discharge": [DISCHARGE],
+            "grid_power": "",
+            "solar_power": [],
+            "battery_power": [],
+            **options,
+        },
+    )
+
+
+async def test_home_consumption_from_any_statistics(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory
+) -> None:
+    """Import - export + solar + discharge - charge, hour by hour; the import's gap stays a
+    gap; solar's night (no rows) counts as nothing; the sum is continuous."""
+    await hass.config.async_set_time_zone("Europe/London")
+    freezer.move_to(NOW)
+    series = inputs()
+    await import_statistics(hass, series)
+    await setup_integration(hass, home_entry())
+
+    rows = await stored(hass, "energy_hub:home_home_consumption")
+    expected = expected_consumption(series)
+    assert T0 + GAP * HOUR not in rows
+    assert set(rows) == set(expected)
+    total = 0.0
+    for at in sorted(expected):
+        total += expected[at]
+        state, running = rows[at]
+        assert round(state, 3) == round(expected[at], 3), at
+        assert round(running, 3) == round(total, 3), at
+    # The sensors follow the statistics: today (UTC+1 from 29 March) and this month.
+    today_start = datetime(2026, 3, 30, 23, tzinfo=UTC)
+    today = sum(v for at, v in expected.items() if at >= today_start)
+    assert float(state_of(hass, "sensor.home_consumption_today")) == round(today, 3)
+    assert float(state_of(hass, "sensor.home_consumption_this_month")) == round(
+        sum(expected.values()), 3
+    )
+
+
+async def test_home_consumption_catches_up_when_the_lagging_input_does(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory
+) -> None:
+    """Solar rows that arrive late replace the hours computed without them at the next hourly
+    run; the sum stays continuous and nothing is written twice."""
+    await hass.config.async_set_time_zone("Europe/London")
+    freezer.move_to(NOW)
+    series = inputs()
+    await import_statistics(hass, series)
+    await setup_integration(hass, home_entry())
+    before = await stored(hass, "energy_hub:home_home_consumption")
+
+    late = T0 + SOLAR_END * HOUR  # solar's 08:00 row comes late
+    assert before[late][0] == round(expected_consumption(series)[late], 6)
+    series[SOLAR][late] = 0.75
+    await import_statistics(hass, {SOLAR: series[SOLAR]})
+    await advance(hass, freezer, NOW + HOUR)
+
+    after = await stored(hass, "energy_hub:home_home_consumption")
+    expected = expected_consumption(series)
+    assert set(after) == set(expected) == set(before)
+    assert round(after[late][0], 3) == round(before[late][0] + 0.75, 3)
+    total = 0.0
+    for at in sorted(expected):
+        total += expected[at]
+        assert round(after[at][1], 3) == round(total, 3), at
+
+
+def intensity_of(at: datetime) -> int:
+    """The test's carbon intensity of a half-hour (g/kWh)."""
+    return 100 + int(at.timestamp() // 1800) % 17 * 9
+
+
+async def fake_history(
+    self: Any, start: datetime, end: datetime, *, region_id: int | None = None
+) -> AsyncIterator[Sequence[IntensityPoint]]:
+    """The range endpoint, as the client gives it: chunks of half-hours."""
+    at = start
+    chunk: list[IntensityPoint] = []
+    while at < end:
+        value = intensity_of(at)
+        chunk.append(
+            IntensityPoint(start=at, end=at + HALF, forecast=value, actual=None, index=None)
+        )
+        at += HALF
+    yield chunk
+
+
+async def test_carbon_footprint_of_import_export_and_solar(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory
+) -> None:
+    """kg CO2 per hour: the hour's import times its half-hours' mean intensity; what export
+    and self-consumed solar avoided; exact to the gram."""
+    await hass.config.async_set_time_zone("Europe/London")
+    freezer.move_to(NOW)
+    series = inputs()
+    await import_statistics(hass, series)
+    carbon = MockConfigEntry(
+        domain=DOMAIN,
+        title="South England",
+        unique_id="carbon_intensity_region_12",
+        data={"source": "carbon_intensity", "postcode": "BS16", "region_id": 12},
+        options={"window_hours": 3},
+    )
+    carbon.add_to_hass(hass)
+    with patch(
+        "custom_components.energy_hub.api.carbon_intensity.CarbonIntensityClient.intensity_history",
+        fake_history,
+    ):
+        await setup_integration(hass, home_entry(carbon=carbon.entry_id))
+
+    until = min(max(series[IMPORT]), max(series[EXPORT])) + HOUR
+    expect: dict[str, dict[datetime, float]] = {"import": {}, "export": {}, "solar": {}}
+    for at, imported in series[IMPORT].items():
+        if at + HOUR > until:
+            continue
+        grams = (intensity_of(at) + intensity_of(at + HALF)) / 2
+        expect["import"][at] = imported * grams / 1000
+        expect["export"][at] = series[EXPORT][at] * grams / 1000
+        used = max(series[SOLAR].get(at, 0.0) - series[EXPORT][at], 0.0)
+        expect["solar"][at] = used * grams / 1000
+    for name, stat in (
+        ("import", "grid_import_co2"),
+        ("export", "export_avoided_co2"),
+        ("solar", "solar_avoided_co2"),
+    ):
+        rows = await stored(hass, f"energy_hub:home_home_{stat}")
+        assert set(rows) == set(expect[name]), name
+        total = 0.0
+        for at in sorted(expect[name]):
+            total += expect[name][at]
+            assert abs(rows[at][0] - expect[name][at]) < 0.0005, (name, at)  # the gram
+            assert abs(rows[at][1] - total) < 0.0005, (name, at)
+
+
+async def test_flow_defaults_from_the_energy_dashboard(hass: HomeAssistant) -> None:
+    """The form offers what the Energy dashboard names and the Carbon Intensity entry; the
+    user only confirms."""
+    carbon = MockConfigEntry(
+        domain=DOMAIN,
+        title="South England",
+        unique_id="carbon_intensity_region_12",
+        data={"source": "carbon_intensity", "postcode": "BS16", "region_id": 12},
+        options={"window_hours": 3},
+    )
+    carbon.add_to_hass(hass)
+    manager = await async_get_manager(hass)
+    await manager.async_update(
+        {
+            "energy_sources": [
+                {
+                    "type": "grid",
+                    "stat_energy_from": IMPORT,
+                    "stat_energy_to": EXPORT,
+                    "stat_cost": None,
+                    "entity_energy_price": None,
+                    "number_energy_price": None,
+                    "stat_compensation": None,
+                    "entity_energy_price_export": None,
+                    "number_energy_price_export": None,
+                    "cost_adjustment_day": 0.0,
+                },
+                {"type": "solar", "stat_energy_from": SOLAR, "config_entry_solar_forecast": None},
+                {"type": "battery", "stat_energy_from": DISCHARGE, "stat_energy_to": CHARGE},
+            ]
+        }
+    )
+    flow_id = await start_flow(hass, "home")
+    result = await hass.config_entries.flow.async_configure(flow_id, {})
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["title"] == "Home"
+    assert result["options"] == {
+        "carbon_entry": carbon.entry_id,
+        "grid_import": IMPORT,
+        "grid_export": EXPORT,
+        "solar": [SOLAR],
+        "battery_charge": [CHARGE],
+        "battery_discharge": [DISCHARGE],
+        "grid_power": "",
+        "solar_power": [],
+        "battery_power": [],
+    }
