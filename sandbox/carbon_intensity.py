@@ -9,6 +9,14 @@ Data is a pure function of the slot and the region (weather-like sums of sines, 
 elevation, a demand curve and hash-seeded jitter), so every endpoint agrees on every slot and
 the same clock always gives byte-identical responses.
 
+Range endpoints (`/intensity/{from}/{to}`, `/regional/intensity/{from}/{to}[/regionid|postcode/..]`)
+serve at most 14 days (HTTP 400 beyond) and end at the forecast horizon (the slot containing
+"now" plus 48 h): a range asked further ahead ends early, as the real one does. The real API also
+returns the half-hour that ends at `{from}`; this one starts at the half-hour containing it (its
+older tests pin that). `intensity_truth` is what any endpoint serves for a half-hour. Holes:
+`/_admin/carbon-intensity/gaps` (see `add_admin_routes`) takes half-hours out of every windowed
+answer (ranges, fw24h/fw48h/pt24h), as an outage or a late forecast leaves them.
+
 A well-formed outward code the API cannot place gets HTTP 400 "No postcode match can be found."
 from `/regional/postcode/{postcode}` (the real answer for W7, carbon-intensity/api-definitions
 issue 10) and an empty 200 from the `/regional/intensity/...` windows (Predbat's observation).
@@ -31,6 +39,7 @@ from aiohttp.typedefs import Handler
 from .common import (
     SLOT,
     JSONObject,
+    as_utc,
     clamp,
     compact_number,
     empty_json_response,
@@ -54,6 +63,14 @@ MALFORMED_BODY: Final = '{"data": [{"from": '
 
 MAX_RANGE: Final = timedelta(days=14)
 """Longest `{from}/{to}` range (documented for `/intensity/{from}/{to}`; applied to all)."""
+
+HORIZON: Final = 96
+"""Half-hours from the current one on that have a forecast (fw48h's extent): a `{from}/{to}`
+range ends after them."""
+
+GAPS: Final = web.AppKey("carbon_intensity_gaps", list[tuple[datetime, datetime]])
+"""Spans `[from, to)` whose half-hours are missing from windowed answers (on the root app)."""
+ADMIN_GAPS: Final = "/_admin/carbon-intensity/gaps"
 
 WINDOWS: Final[Mapping[str, tuple[int, int]]] = {
     # name -> (first slot relative to the slot containing {from}, number of slots)
@@ -422,6 +439,35 @@ def national_actual(slot: SlotData) -> int:
     return round(slot.forecast * (1 + error))
 
 
+def intensity_truth(
+    start: datetime,
+    region_id: int | None = None,
+    *,
+    postcode: str | None = None,
+    now: datetime,
+) -> int:
+    """The intensity every endpoint serves for the half-hour starting at `start` (gCO2/kWh), as
+    a client should use it: national, the actual once the half-hour has started by `now`, else
+    the forecast; a region (`region_id` 1-17, or an outward code's region), its forecast.
+
+    Holes set with `/_admin/carbon-intensity/gaps` are not known here: those half-hours are
+    simply missing from the answers. Raises ValueError for a start off the half-hour, an
+    unknown region or an off-grid postcode."""
+    moment = as_utc(start)
+    if moment != floor_slot(moment):
+        raise ValueError(f"{start!r} is not the start of a half-hour")
+    if postcode is not None:
+        region_id = region_for_postcode(postcode.strip().upper())
+        if region_id is None:
+            raise ValueError(f"postcode {postcode!r} is not on the GB grid")
+    if region_id is None:
+        slot = national_slot(moment)
+        return national_actual(slot) if slot.start <= as_utc(now) else slot.forecast
+    if region_id not in REGIONS:
+        raise ValueError(f"unknown region {region_id}")
+    return regional_slot(region_id, moment).forecast
+
+
 # --- JSON shapes -------------------------------------------------------------------------------
 
 
@@ -505,8 +551,9 @@ def _parse_from(text: str) -> datetime:
     return moment
 
 
-def _slot_range(from_text: str, to_text: str) -> list[datetime]:
-    """Slot starts for `{from}/{window}` or `{from}/{to}`."""
+def _slot_range(from_text: str, to_text: str, now: datetime | None = None) -> list[datetime]:
+    """Slot starts for `{from}/{window}` or `{from}/{to}` (that one cut at the horizon seen
+    from `now`, if given)."""
     start = _parse_from(from_text)
     if to_text in WINDOWS:
         offset, count = WINDOWS[to_text]
@@ -518,6 +565,8 @@ def _slot_range(from_text: str, to_text: str) -> list[datetime]:
         raise _BadRequest("The 'to' datetime must be after the 'from' datetime")
     if end - start > MAX_RANGE:
         raise _BadRequest("Date range too long: the maximum range is 14 days")
+    if now is not None:  # past the forecast horizon there is nothing yet: the range ends early
+        end = min(end, floor_slot(now) + HORIZON * SLOT)
     return list(slot_starts_between(start, end))
 
 
@@ -544,6 +593,13 @@ class _Handlers:
     def _current(self) -> datetime:
         return floor_slot(self._state.now())
 
+    def _window(self, request: web.Request) -> list[datetime]:
+        """The slot starts a windowed request asks for, the horizon and the gaps taken out."""
+        info = request.match_info
+        starts = _slot_range(info["from"], info["to"], self._state.now())
+        gaps = request.config_dict.get(GAPS) or ()
+        return [s for s in starts if not any(low <= s < high for low, high in gaps)]
+
     async def intensity(self, request: web.Request) -> web.Response:
         return self._national([self._current()])
 
@@ -554,8 +610,7 @@ class _Handlers:
         return self._national([floor_slot(_parse_from(request.match_info["from"]))])
 
     async def intensity_range(self, request: web.Request) -> web.Response:
-        info = request.match_info
-        return self._national(_slot_range(info["from"], info["to"]))
+        return self._national(self._window(request))
 
     async def intensity_today(self, request: web.Request) -> web.Response:
         return self._national(self._day(self._state.now().date().isoformat(), None))
@@ -568,8 +623,7 @@ class _Handlers:
         return json_response({"data": [national_generation_item(national_slot(self._current()))]})
 
     async def generation_range(self, request: web.Request) -> web.Response:
-        info = request.match_info
-        starts = _slot_range(info["from"], info["to"])
+        starts = self._window(request)
         data = [national_generation_item(national_slot(start)) for start in starts]
         return json_response({"data": data})
 
@@ -588,13 +642,12 @@ class _Handlers:
         return self._regional_current(place)
 
     async def regional_intensity_all(self, request: web.Request) -> web.Response:
-        info = request.match_info
-        starts = _slot_range(info["from"], info["to"])
+        starts = self._window(request)
         return json_response({"data": [regions_item(start) for start in starts]})
 
     async def regional_intensity_place(self, request: web.Request) -> web.Response:
         info = request.match_info
-        starts = _slot_range(info["from"], info["to"])
+        starts = self._window(request)
         place = _parse_place(info["kind"], info["value"])
         if place.regionid is None:
             return empty_json_response()
@@ -660,5 +713,45 @@ def add_routes(app: web.Application, state: SandboxState) -> None:
             web.get(
                 f"/regional/intensity/{{from}}/{{to}}/{place}", handlers.regional_intensity_place
             ),
+        ]
+    )
+
+
+def add_admin_routes(app: web.Application, state: SandboxState) -> None:
+    """Holes in the data, on the root app under `/_admin` (never counted as vendor requests):
+
+    GET    /_admin/carbon-intensity/gaps              {"gaps": [{"from", "to"}]}
+    PUT    /_admin/carbon-intensity/gaps/{from}/{to}  half-hours starting in [from, to)
+                                                      are missing from windowed answers
+    DELETE /_admin/carbon-intensity/gaps              no holes any more
+    """
+    gaps: list[tuple[datetime, datetime]] = []
+    app[GAPS] = gaps
+
+    def listing() -> web.Response:
+        return json_response(
+            {"gaps": [{"from": format_minute(a), "to": format_minute(b)} for a, b in gaps]}
+        )
+
+    async def list_gaps(request: web.Request) -> web.Response:
+        return listing()
+
+    async def add_gap(request: web.Request) -> web.Response:
+        low = parse_timestamp(request.match_info["from"])
+        high = parse_timestamp(request.match_info["to"])
+        if low is None or high is None or high <= low:
+            return _error(400, "Give two UTC times, the second after the first")
+        gaps.append((low, high))
+        return listing()
+
+    async def clear_gaps(request: web.Request) -> web.Response:
+        gaps.clear()
+        return listing()
+
+    app.router.add_routes(
+        [
+            web.get(ADMIN_GAPS, list_gaps),
+            web.put(f"{ADMIN_GAPS}/{{from}}/{{to}}", add_gap),
+            web.delete(ADMIN_GAPS, clear_gaps),
         ]
     )

@@ -35,6 +35,8 @@ class FaultKind(StrEnum):
     """200, `application/json`, a truncated body."""
     BAD_AUTH = "bad_auth"
     """401 with the vendor's JSON error body."""
+    ERROR_200 = "error_200"
+    """200 with the vendor's JSON error body for a 500 (an error inside a success)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,6 +156,9 @@ async def fault_response(
         case FaultKind.BAD_AUTH:
             body = vendor.error_body(401, "Unauthorized (sandbox fault bad_auth)")
             return json_response(body, status=401)
+        case FaultKind.ERROR_200:
+            body = vendor.error_body(500, "Internal server error (sandbox fault error_200)")
+            return json_response(body, status=200)
 
 
 def fault_middleware(
