@@ -406,6 +406,18 @@ class CarbonIntensitySource(Source[CarbonIntensityData]):
             "retrieved": data.retrieved.isoformat(),
         }
 
+    def intensity_between(
+        self, data: CarbonIntensityData, start: datetime, end: datetime
+    ) -> list[tuple[datetime, datetime, float]]:
+        """The held intensities (gCO2/kWh; the actual where settled, else the forecast) over
+        [start, end) as (start, end, value), clipped; slots without a figure are left out.
+        No request."""
+        return [
+            (max(slot.start, start), min(slot.end, end), float(slot.intensity))
+            for slot in data.slots
+            if slot.intensity is not None and slot.end > start and slot.start < end
+        ]
+
 
 def _client(session: aiohttp.ClientSession, data: Mapping[str, Any]) -> CarbonIntensityClient:
     return CarbonIntensityClient(session, entry_base_url(KEY, DEFAULT_BASE_URL, data))

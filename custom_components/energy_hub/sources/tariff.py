@@ -334,6 +334,19 @@ class TariffSource(Source[TariffData]):
             ]
         }
 
+    def rates_between(
+        self, data: TariffData, start: datetime, end: datetime, meter: str | None = None
+    ) -> list[Rate] | None:
+        """The typed-in rates (the tariff's currency per kWh) over [start, end), clipped, in
+        local time as typed (clock changes included). A tariff has one meter: ``meter`` is
+        not read."""
+        rates = tariff_rates(data.periods, start, end, dt_util.get_default_time_zone())
+        return [
+            Rate(max(rate.start, start), min(rate.end, end), rate.value)
+            for rate in rates
+            if rate.end > start and rate.start < end
+        ]
+
 
 def _bands_selector() -> selector.TextSelector:
     return selector.TextSelector(selector.TextSelectorConfig(multiline=True))
