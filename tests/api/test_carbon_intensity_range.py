@@ -211,8 +211,9 @@ async def test_null_actual_strings_and_repeats() -> None:
         mocked.get(
             f"{CI_URL}/intensity/2026-02-01T10:00Z/2026-02-01T12:00Z", payload={"data": items}
         )
+        mocked.get(f"{CI_URL}/intensity/2026-02-01T11:30Z/2026-02-01T12:00Z", payload={"data": []})
         chunks, requests = await history(start, at("2026-02-01T12:00"))
-    assert requests == 1
+    assert requests == 2  # 11:30 had no figure: asked once more
     assert [(p.start, p.forecast, p.actual, p.value, p.index) for p in flat(chunks)] == [
         (at("2026-02-01T10:00"), 181, 175, 175, "moderate"),
         (at("2026-02-01T10:30"), 150, None, 150, "low"),
@@ -265,10 +266,9 @@ async def test_empty_answers_yield_empty_chunks(body: Any, place: dict[str, Any]
     assert requests == 2
 
 
-async def test_a_range_that_ends_early_leaves_holes() -> None:
-    """An answer that stops before ``{to}`` (the forecast horizon; a regional range across the
-    new year, jnioche/carbonintensity-api issue 6) gives what it has; the rest stays missing and
-    the next chunk is asked as usual."""
+async def test_an_answer_cut_at_the_new_year_is_asked_again() -> None:
+    """A regional range across a new year stops at the year's end (jnioche/carbonintensity-api
+    issue 6): the rest of that span is asked once more, so the year's turn has no hole."""
     start = at("2022-12-20T00:00")
     cut = at("2023-01-01T00:00")
     urls: list[URL] = []
@@ -280,18 +280,47 @@ async def test_a_range_that_ends_early_leaves_holes() -> None:
     with aioresponses() as mocked:
         mocked.get(REGIONAL_RANGE, callback=answer_with(answer, urls), repeat=True)
         chunks, requests = await history(start, start + timedelta(days=20), region_id=11)
-    assert requests == 2
-    first, second = chunks
-    assert [p.start for p in first] == [start + i * HALF for i in range(12 * 48)]
-    assert first[-1].end == cut
-    second_start = start + MAX_RANGE - HALF
-    assert span_of(urls[1])[0] == second_start
-    assert [p.start for p in second] == [
-        second_start + i * HALF
-        for i in range(int((start + timedelta(days=20) - second_start) / HALF))
+    second = start + MAX_RANGE - HALF
+    assert [url.path for url in urls] == [
+        f"/regional/intensity/{minute(start)}/{minute(second)}/regionid/11",
+        f"/regional/intensity/{minute(cut)}/{minute(second)}/regionid/11",
+        f"/regional/intensity/{minute(second)}/2023-01-09T00:00Z/regionid/11",
     ]
-    starts = {p.start for p in flat(chunks)}
-    assert not any(cut <= s < second_start for s in starts)  # the hole stays a hole
+    assert requests == 3
+    assert [len(chunk) for chunk in chunks] == [671, 20 * 48 - 671]
+    assert [p.start for p in flat(chunks)] == [start + i * HALF for i in range(20 * 48)]
+    assert all(p.value == forecast_of(p.start) for p in flat(chunks))
+
+
+async def test_a_range_that_ends_early_leaves_holes() -> None:
+    """What the API does not have, even when asked again, stays missing (never filled in);
+    the next span is asked as usual. One more request per short answer, none for an empty one."""
+    start = at("2026-04-01T00:00")
+    stop = at("2026-04-05T12:00")  # the API has nothing from here until the 16th
+    resume = at("2026-04-16T00:00")
+    urls: list[URL] = []
+
+    def answer(a: datetime, b: datetime) -> Any:
+        items = real_items(a, b, actual=True)
+        return {"data": [i for i in items if not stop <= at(i["from"][:-1]) < resume]}
+
+    with aioresponses() as mocked:
+        mocked.get(NATIONAL_RANGE, callback=answer_with(answer, urls), repeat=True)
+        chunks, requests = await history(start, start + timedelta(days=30))
+        empty, none_again = await history(stop, stop + timedelta(days=2))
+    second = start + MAX_RANGE - HALF
+    assert [url.path for url in urls[:4]] == [
+        f"/intensity/{minute(start)}/{minute(second)}",
+        f"/intensity/{minute(stop)}/{minute(second)}",  # once more for the rest: nothing
+        f"/intensity/{minute(second)}/{minute(second + MAX_RANGE - HALF)}",
+        f"/intensity/{minute(second + MAX_RANGE - HALF)}/2026-05-01T00:00Z",
+    ]
+    assert requests == 4
+    starts = [p.start for p in flat(chunks)]
+    expected = [start + i * HALF for i in range(30 * 48)]
+    assert starts == [s for s in expected if not stop <= s < resume]
+    assert all(p.value == actual_of(p.start) for p in flat(chunks))
+    assert (empty, none_again) == ([()], 1)
 
 
 async def test_odd_bounds() -> None:

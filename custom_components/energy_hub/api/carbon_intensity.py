@@ -390,8 +390,10 @@ class CarbonIntensityClient(JsonApiClient):
         tuple when the API had none) as soon as it is answered, so a caller keeps what it got
         if a later request fails. Every half-hour appears once across the chunks, inside
         ``[start, end)``: the API's answers also carry the half-hour ending at ``{from}`` and
-        may repeat one, and those are dropped. A half-hour the API did not give (a range that
-        ends early, a hole) is absent, never filled in; one with neither figure likewise.
+        may repeat one, and those are dropped. An answer that stops before its span's end is
+        asked once more for the rest (one more request); a half-hour the API still did not
+        give (a hole, or past the forecast horizon: ask no later than needed) is absent, never
+        filled in; one with neither figure likewise.
 
         Raises ValueError for naive times, both ``region_id`` and ``postcode``, or a postcode
         that is not one; the api errors of the other methods otherwise (an error body inside
@@ -411,16 +413,25 @@ class CarbonIntensityClient(JsonApiClient):
         chunk_start = first
         while chunk_start < last:
             chunk_end = min(chunk_start + RANGE_CHUNK, last)
-            body = await self._request_json(
-                "GET",
-                f"{prefix}/{format_time(chunk_start)}/{format_time(chunk_end)}{place}",
-                allow_empty=True,
-            )
-            points: dict[datetime, IntensityPoint] = {}
-            for item in _range_items(body, regional=bool(place)):
-                point = _parse_point(item)
-                if point is None or not chunk_start <= point.start < chunk_end:
-                    continue
-                points.setdefault(point.start, point)  # a repeated half-hour: the first wins
+            points = await self._range_points(prefix, place, chunk_start, chunk_end)
+            if points and (tail := max(points) + SLOT) < chunk_end:
+                # The answer stopped short (the regional ranges stop at a new year:
+                # jnioche/carbonintensity-api#6): ask once for the rest; what that second
+                # answer lacks too is a hole.
+                points.update(await self._range_points(prefix, place, tail, chunk_end))
             yield tuple(points[key] for key in sorted(points))
             chunk_start = chunk_end
+
+    async def _range_points(
+        self, prefix: str, place: str, start: datetime, end: datetime
+    ) -> dict[datetime, IntensityPoint]:
+        """One range request: its half-hours inside ``[start, end)`` by start, each once."""
+        body = await self._request_json(
+            "GET", f"{prefix}/{format_time(start)}/{format_time(end)}{place}", allow_empty=True
+        )
+        points: dict[datetime, IntensityPoint] = {}
+        for item in _range_items(body, regional=bool(place)):
+            point = _parse_point(item)
+            if point is not None and start <= point.start < end:
+                points.setdefault(point.start, point)  # a repeated half-hour: the first wins
+        return points
