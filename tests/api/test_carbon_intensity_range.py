@@ -24,6 +24,7 @@ from custom_components.energy_hub.api.errors import (
     ApiRateLimitedError,
     ApiResponseError,
 )
+from tests.carbon_intensity_mocks import mock_intensity_history
 from tests.conftest import CI_URL
 
 HALF = timedelta(minutes=30)
@@ -411,3 +412,27 @@ async def test_refused_arguments() -> None:
         await history(at("2026-01-01T00:00"), at("2026-01-02T00:00"), postcode="12345")
     with pytest.raises(ValueError, match="forecast or an actual"):
         IntensityPoint(at("2026-01-01T00:00"), at("2026-01-01T00:30"), None, None, None)
+
+
+@pytest.mark.parametrize("regional", [False, True])
+async def test_the_shared_history_mock(regional: bool) -> None:
+    """``mock_intensity_history`` (for Home Assistant-level tests) answers as the real API."""
+    start = at("2026-03-28T00:00")
+    hole = at("2026-03-29T05:00")
+    urls: list[URL] = []
+    with aioresponses() as mocked:
+        mock_intensity_history(
+            mocked,
+            lambda s: None if s == hole else forecast_of(s),
+            regional=regional,
+            requests=urls,
+        )
+        place = {"region_id": 11} if regional else {}
+        chunks, requests = await history(start, start + timedelta(days=3), **place)
+    assert requests == len(urls) == 1
+    points = flat(chunks)
+    assert [p.start for p in points] == [
+        start + i * HALF for i in range(3 * 48) if start + i * HALF != hole
+    ]
+    assert all(p.value == forecast_of(p.start) for p in points)
+    assert all((p.actual is None) == regional for p in points)
