@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from unittest.mock import patch
+from zoneinfo import ZoneInfo
 
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.components.energy.data import async_get_manager
@@ -17,6 +18,7 @@ from homeassistant.components.recorder.models import (
 )
 from homeassistant.components.recorder.statistics import (
     async_add_external_statistics,
+    list_statistic_ids,
     statistics_during_period,
 )
 from homeassistant.core import HomeAssistant
@@ -31,6 +33,7 @@ from custom_components.energy_hub.api.carbon_intensity import IntensityPoint
 from custom_components.energy_hub.const import DOMAIN
 
 from .conftest import advance, setup_integration, start_flow, state_of
+from .entries import tariff_entry
 
 HOUR = timedelta(hours=1)
 HALF = timedelta(minutes=30)
@@ -330,6 +333,7 @@ async def test_flow_defaults_from_the_energy_dashboard(hass: HomeAssistant) -> N
     assert result["title"] == "Home"
     assert result["options"] == {
         "carbon_entry": carbon.entry_id,
+        "tariff": "",
         "grid_import": IMPORT,
         "grid_export": EXPORT,
         "solar": [SOLAR],
@@ -338,4 +342,76 @@ async def test_flow_defaults_from_the_energy_dashboard(hass: HomeAssistant) -> N
         "grid_power": "",
         "solar_power": [],
         "battery_power": [],
+        "devices": [],
     }
+
+
+BANDS = "00:00-05:30 0.12\n05:30-16:15 0.28\n16:15-19:00 0.41\n19:00-24:00 0.28"
+DEVICE = "test:ev_charger"
+
+
+def band_price(at: datetime) -> float:
+    """The typed-in tariff's price at a UTC minute, read from the bands in UK time."""
+    local = at.astimezone(ZoneInfo("Europe/London"))
+    minute = local.hour * 60 + local.minute
+    if minute < 5 * 60 + 30:
+        return 0.12
+    if minute < 16 * 60 + 15:
+        return 0.28
+    if minute < 19 * 60:
+        return 0.41
+    return 0.28
+
+
+def hour_price(hour: datetime) -> float:
+    """Independently: the mean of the hour's sixty minutes' prices."""
+    return sum(band_price(hour + timedelta(minutes=m)) for m in range(60)) / 60
+
+
+async def test_battery_value_and_the_cost_of_anything(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory
+) -> None:
+    """Discharged kWh x the rate minus charged kWh x the rate when it charged; any energy
+    statistic priced hour by hour (a band ending at 16:15 is weighted by the minute, the
+    clock change of 29 March is in local time); exact to 0.01 p."""
+    await hass.config.async_set_time_zone("Europe/London")
+    freezer.move_to(NOW)
+    series = inputs()
+    series[DEVICE] = {T0 + h * HOUR: round((h % 5) * 1.4, 3) for h in range(HOURS - 7)}
+    await import_statistics(hass, series)
+    tariff = await setup_integration(hass, tariff_entry(BANDS, name="Home tariff"))
+    await setup_integration(hass, home_entry(tariff=tariff.entry_id, devices=[DEVICE]))
+
+    battery = "test_battery_discharge"
+    rows = await stored(hass, f"energy_hub:home_home_battery_value_{battery}")
+    value_hours = sorted(set(series[CHARGE]) | set(series[DISCHARGE]))
+    assert sorted(rows) == value_hours
+    total = 0.0
+    for at in value_hours:
+        value = (series[DISCHARGE][at] - series[CHARGE][at]) * hour_price(at)
+        total += value
+        assert abs(rows[at][0] - value) < 0.00005, at  # 0.01 p, in pounds
+        assert abs(rows[at][1] - total) < 0.00005, at
+
+    rows = await stored(hass, "energy_hub:home_home_cost_test_ev_charger")
+    assert sorted(rows) == sorted(series[DEVICE])
+    total = 0.0
+    for at, kwh in sorted(series[DEVICE].items()):
+        total += kwh * hour_price(at)
+        assert abs(rows[at][1] - total) < 0.00005, at
+    meta = await get_instance(hass).async_add_executor_job(
+        list_statistic_ids, hass, {"energy_hub:home_home_cost_test_ev_charger"}
+    )
+    assert meta[0]["statistics_unit_of_measurement"] == "GBP"
+    assert meta[0]["name"] == "Home cost of test:ev_charger"
+    # Today's battery value, in GBP, on the home's device.
+    today_start = datetime(2026, 3, 30, 23, tzinfo=UTC)
+    today = sum(
+        (series[DISCHARGE][at] - series[CHARGE][at]) * hour_price(at)
+        for at in value_hours
+        if at >= today_start
+    )
+    state = hass.states.get("sensor.home_battery_1_value_today")
+    assert state is not None
+    assert float(state.state) == round(today, 3)
+    assert state.attributes["unit_of_measurement"] == "GBP"

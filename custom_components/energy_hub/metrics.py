@@ -319,6 +319,15 @@ HOME_METRICS: Final[tuple[EnergyHubEntityDescription, ...]] = (
         for output in HOME_OUTPUTS
         for period in ("today", "month")
     ),
+    *(
+        EnergyHubSensorEntityDescription(
+            key=f"home_battery_value_{period}",
+            device_class=SensorDeviceClass.MONETARY,
+            suggested_display_precision=2,
+        )
+        for period in ("today", "month")
+    ),
+    *(_home_total(f"home_battery_co2_{period}", energy=False) for period in ("today", "month")),
     _power_w("home_power"),
     EnergyHubSensorEntityDescription(
         key="home_emissions_rate",

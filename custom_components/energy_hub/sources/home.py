@@ -69,12 +69,15 @@ CONF_BATTERY_DISCHARGE = "battery_discharge"
 CONF_GRID_POWER = "grid_power"
 CONF_SOLAR_POWER = "solar_power"
 CONF_BATTERY_POWER = "battery_power"
+CONF_TARIFF = "tariff"
+CONF_DEVICES = "devices"
 #: The options that name statistics: one statistic each, or a list.
 SINGLE_STATISTICS = (CONF_GRID_IMPORT, CONF_GRID_EXPORT)
-LIST_STATISTICS = (CONF_SOLAR, CONF_BATTERY_CHARGE, CONF_BATTERY_DISCHARGE)
+LIST_STATISTICS = (CONF_SOLAR, CONF_BATTERY_CHARGE, CONF_BATTERY_DISCHARGE, CONF_DEVICES)
 LIST_POWERS = (CONF_SOLAR_POWER, CONF_BATTERY_POWER)
 INPUT_OPTIONS = (
     CONF_CARBON_ENTRY,
+    CONF_TARIFF,
     *SINGLE_STATISTICS,
     *LIST_STATISTICS,
     CONF_GRID_POWER,
@@ -82,6 +85,10 @@ INPUT_OPTIONS = (
 )
 DEFAULT_NAME = "Home"
 NO_CARBON = ""
+NO_TARIFF = ""
+#: Tariff sources a home can be priced with (an Octopus account's import meter, a typed-in
+#: import tariff).
+TARIFF_SOURCES = ("octopus", "tariff")
 HOUR = timedelta(hours=1)
 HALF_HOUR = timedelta(minutes=30)
 #: How far back the first run looks for input history (the inputs decide where it starts).
@@ -128,87 +135,166 @@ def _number(state: Any) -> float | None:
     return value if math.isfinite(value) else None
 
 
+type Hourly = Mapping[datetime, float]
+
+
+@dataclass(frozen=True, slots=True)
+class Battery:
+    """One battery's energy counters (kWh per hour), keyed by its discharge statistic."""
+
+    key: str
+    charge: Hourly
+    discharge: Hourly
+
+
 @dataclass(frozen=True, slots=True)
 class Inputs:
     """Hourly changes of every input statistic, kWh."""
 
-    imports: Mapping[datetime, float]
-    exports: Mapping[datetime, float] | None
-    solar: Sequence[Mapping[datetime, float]]
-    charge: Sequence[Mapping[datetime, float]]
-    discharge: Sequence[Mapping[datetime, float]]
-    #: The end of the newest hour every input has reached.
+    imports: Hourly
+    exports: Hourly | None
+    solar: Sequence[Hourly]
+    charge: Sequence[Hourly]
+    discharge: Sequence[Hourly]
+    #: The end of the newest hour the grid meters have both reached.
     until: datetime | None
+    #: Each battery (a charge and a discharge statistic, paired in order).
+    batteries: Sequence[Battery] = ()
+    #: Anything priced on its own (statistic key -> kWh per hour).
+    devices: Mapping[str, Hourly] = field(default_factory=dict)
+
+    def grid_hours(self) -> list[datetime]:
+        """Hours the grid meters both have, before ``until``: a gap stays a gap."""
+        if self.until is None:
+            return []
+        exports = self.exports
+        return sorted(
+            hour
+            for hour in self.imports
+            if hour + HOUR <= self.until and (exports is None or hour in exports)
+        )
+
+
+def _at(series: Iterable[Hourly], hour: datetime) -> float:
+    return sum(one.get(hour, 0.0) for one in series)
+
+
+def _own_hours(*series: Hourly) -> list[datetime]:
+    """Hours any of ``series`` has, up to the newest hour all of them reached."""
+    if not series or not all(series):
+        return []
+    until = min(max(one) for one in series)
+    return sorted({hour for one in series for hour in one if hour <= until})
+
+
+def hourly_means(
+    points: Iterable[tuple[datetime, datetime, float]], hours: Iterable[datetime]
+) -> dict[datetime, float]:
+    """The time-weighted mean of piecewise-constant values (prices, intensities) over each of
+    ``hours``; an hour the points do not cover whole is left out (never a guess)."""
+    wanted = set(hours)
+    weighted: dict[datetime, float] = {}
+    covered: dict[datetime, float] = {}
+    for start, end, value in points:
+        hour = floor_hour(start)
+        while hour < end:
+            lo, hi = max(start, hour), min(end, hour + HOUR)
+            if hour in wanted and hi > lo:
+                seconds = (hi - lo).total_seconds()
+                weighted[hour] = weighted.get(hour, 0.0) + value * seconds
+                covered[hour] = covered.get(hour, 0.0) + seconds
+            hour += HOUR
+    return {h: weighted[h] / 3600 for h, seconds in covered.items() if seconds >= 3600 - 1e-6}
 
 
 def home_consumption(inputs: Inputs) -> dict[datetime, float]:
     """Import - export + solar + discharge - charge per hour, never negative, for the hours
-    the import has (a missing solar or battery row counts as nothing: night hours of a plant
-    without a curve)."""
-
-    def at(series: Iterable[Mapping[datetime, float]], hour: datetime) -> float:
-        return sum(one.get(hour, 0.0) for one in series)
-
-    result: dict[datetime, float] = {}
-    for hour, imported in inputs.imports.items():
-        if inputs.until is None or hour + HOUR > inputs.until:
-            continue
-        exported = (inputs.exports or {}).get(hour)
-        if inputs.exports is not None and exported is None:
-            continue  # an export meter without that hour: a gap, not zero export
-        value = (
-            imported
-            - (exported or 0.0)
-            + at(inputs.solar, hour)
-            + at(inputs.discharge, hour)
-            - at(inputs.charge, hour)
+    the grid meters have (a missing solar or battery row counts as nothing: night hours of a
+    plant without a curve)."""
+    return {
+        hour: round(
+            max(
+                inputs.imports[hour]
+                - (inputs.exports or {}).get(hour, 0.0)
+                + _at(inputs.solar, hour)
+                + _at(inputs.discharge, hour)
+                - _at(inputs.charge, hour),
+                0.0,
+            ),
+            6,
         )
-        result[hour] = round(max(value, 0.0), 6)
-    return result
+        for hour in inputs.grid_hours()
+    }
 
 
-def hour_intensity(intensity: Mapping[datetime, float], hour: datetime) -> float | None:
-    """The mean intensity (g/kWh) of an hour's two half-hours; None unless both are known."""
-    first, second = intensity.get(hour), intensity.get(hour + HALF_HOUR)
-    if first is None or second is None:
-        return None
-    return (first + second) / 2
-
-
-def footprints(
-    inputs: Inputs, intensity: Mapping[datetime, float]
-) -> dict[str, dict[datetime, float]]:
-    """kg CO2 per hour: the import's footprint, and what export and self-consumed solar
-    avoided (each hour's kWh split evenly over its half-hours)."""
+def footprints(inputs: Inputs, grams: Hourly) -> dict[str, dict[datetime, float]]:
+    """kg CO2 per hour (``grams``: each hour's mean g/kWh): the import's footprint, and what
+    export and self-consumed solar avoided."""
     out: dict[str, dict[datetime, float]] = {"grid_import_co2": {}}
     if inputs.exports is not None:
         out["export_avoided_co2"] = {}
     if inputs.solar:
         out["solar_avoided_co2"] = {}
-    for hour, imported in inputs.imports.items():
-        if inputs.until is None or hour + HOUR > inputs.until:
+    for hour in inputs.grid_hours():
+        if (mean := grams.get(hour)) is None:
             continue
-        if (grams := hour_intensity(intensity, hour)) is None:
-            continue
-        exported = (inputs.exports or {}).get(hour)
-        if inputs.exports is not None and exported is None:
-            continue
-        out["grid_import_co2"][hour] = round(imported * grams / 1000, 6)
+        exported = (inputs.exports or {}).get(hour, 0.0)
+        out["grid_import_co2"][hour] = round(inputs.imports[hour] * mean / 1000, 6)
         if inputs.exports is not None:
-            out["export_avoided_co2"][hour] = round((exported or 0.0) * grams / 1000, 6)
+            out["export_avoided_co2"][hour] = round(exported * mean / 1000, 6)
         if inputs.solar:
-            solar = sum(one.get(hour, 0.0) for one in inputs.solar)
-            used = max(solar - (exported or 0.0), 0.0)
-            out["solar_avoided_co2"][hour] = round(used * grams / 1000, 6)
+            used = max(_at(inputs.solar, hour) - exported, 0.0)
+            out["solar_avoided_co2"][hour] = round(used * mean / 1000, 6)
     return out
 
 
-OUTPUT_NAMES: Mapping[str, str] = {
-    "consumption": "home consumption",
-    "grid_import_co2": "carbon footprint of grid import",
-    "export_avoided_co2": "CO2 avoided by export",
-    "solar_avoided_co2": "CO2 avoided by self-consumed solar",
-}
+def battery_values(battery: Battery, factor: Hourly, scale: float = 1.0) -> dict[datetime, float]:
+    """What a battery shifted each hour: discharged kWh x the hour's factor (a price, an
+    intensity) minus charged kWh x the factor when it charged; ``scale`` turns g into kg."""
+    return {
+        hour: round(
+            (battery.discharge.get(hour, 0.0) - battery.charge.get(hour, 0.0))
+            * factor[hour]
+            * scale,
+            6,
+        )
+        for hour in _own_hours(battery.charge, battery.discharge)
+        if hour in factor
+    }
+
+
+def device_costs(energy: Hourly, prices: Hourly) -> dict[datetime, float]:
+    """An energy statistic priced at each hour's rate (standing charge excluded)."""
+    return {hour: round(kwh * prices[hour], 6) for hour, kwh in energy.items() if hour in prices}
+
+
+@dataclass(frozen=True, slots=True)
+class Output:
+    """One of the home's outputs: a statistic, and today / this month sensors."""
+
+    group: str
+    kind: str  # energy, co2 or money
+    variant: str | None = None
+    #: How the user knows the variant (a battery's number, a statistic id).
+    label: str | None = None
+
+    @property
+    def key(self) -> str:
+        """Unique within the home: part of the statistic id."""
+        return f"{self.group}_{self.variant}" if self.variant else self.group
+
+    def describe(self) -> str:
+        """The statistic's name after the home's."""
+        names = {
+            "consumption": "home consumption",
+            "grid_import_co2": "carbon footprint of grid import",
+            "export_avoided_co2": "CO2 avoided by export",
+            "solar_avoided_co2": "CO2 avoided by self-consumed solar",
+            "battery_value": f"battery {self.label} value",
+            "battery_co2": f"battery {self.label} CO2 avoided",
+            "cost": f"cost of {self.label}",
+        }
+        return names[self.group]
 
 
 class HomeSource(Source[HomeData]):
@@ -218,6 +304,7 @@ class HomeSource(Source[HomeData]):
     flow_steps: ClassVar[tuple[str, ...]] = (KEY,)
     default_options: ClassVar[Mapping[str, Any]] = {
         CONF_CARBON_ENTRY: NO_CARBON,
+        CONF_TARIFF: NO_TARIFF,
         CONF_GRID_IMPORT: "",
         CONF_GRID_EXPORT: "",
         CONF_SOLAR: [],
@@ -226,6 +313,7 @@ class HomeSource(Source[HomeData]):
         CONF_GRID_POWER: "",
         CONF_SOLAR_POWER: [],
         CONF_BATTERY_POWER: [],
+        CONF_DEVICES: [],
     }
     history_horizon = HORIZON
     refresh_after_history: ClassVar[bool] = True
@@ -241,10 +329,11 @@ class HomeSource(Source[HomeData]):
         #: When a range was last fetched (the newest half-hour end it covered).
         self._intensity_fetched_until: datetime | None = None
         self.intensity_history: IntensityHistory | None = None
+        self.currency = "GBP"
 
     # --- config flow -------------------------------------------------------------------
     @staticmethod
-    def _schema(carbon: Mapping[str, str]) -> vol.Schema:
+    def _schema(carbon: Mapping[str, str], tariffs: Mapping[str, str] | None = None) -> vol.Schema:
         energy = selector.StatisticSelector(selector.StatisticSelectorConfig(multiple=False))
         energies = selector.StatisticSelector(selector.StatisticSelectorConfig(multiple=True))
         power = selector.EntitySelector(
@@ -253,17 +342,22 @@ class HomeSource(Source[HomeData]):
         powers = selector.EntitySelector(
             selector.EntitySelectorConfig(domain="sensor", device_class="power", multiple=True)
         )
-        carbon_options = [selector.SelectOptionDict(value=NO_CARBON, label="-")] + [
-            selector.SelectOptionDict(value=entry_id, label=title)
-            for entry_id, title in carbon.items()
-        ]
+
+        def entries(choices: Mapping[str, str]) -> selector.SelectSelector:
+            options = [selector.SelectOptionDict(value="", label="-")] + [
+                selector.SelectOptionDict(value=entry_id, label=title)
+                for entry_id, title in choices.items()
+            ]
+            return selector.SelectSelector(
+                selector.SelectSelectorConfig(
+                    options=options, mode=selector.SelectSelectorMode.DROPDOWN
+                )
+            )
+
         return vol.Schema(
             {
-                vol.Optional(CONF_CARBON_ENTRY): selector.SelectSelector(
-                    selector.SelectSelectorConfig(
-                        options=carbon_options, mode=selector.SelectSelectorMode.DROPDOWN
-                    )
-                ),
+                vol.Optional(CONF_CARBON_ENTRY): entries(carbon),
+                vol.Optional(CONF_TARIFF): entries(tariffs or {}),
                 vol.Optional(CONF_GRID_IMPORT): energy,
                 vol.Optional(CONF_GRID_EXPORT): energy,
                 vol.Optional(CONF_SOLAR): energies,
@@ -272,6 +366,7 @@ class HomeSource(Source[HomeData]):
                 vol.Optional(CONF_GRID_POWER): power,
                 vol.Optional(CONF_SOLAR_POWER): powers,
                 vol.Optional(CONF_BATTERY_POWER): powers,
+                vol.Optional(CONF_DEVICES): energies,
             }
         )
 
@@ -291,7 +386,7 @@ class HomeSource(Source[HomeData]):
         """The form with every input defaulted from the Energy dashboard's settings and the
         Carbon Intensity entries."""
         defaults = await async_energy_defaults(hass)
-        schema = cls._schema(carbon_entries(hass))
+        schema = cls._schema(carbon_entries(hass), tariff_entries(hass))
         fields: dict[Any, Any] = {vol.Optional(CONF_NAME, default=DEFAULT_NAME): str}
         for marker, value in schema.schema.items():
             key = str(marker.schema)
@@ -327,7 +422,7 @@ class HomeSource(Source[HomeData]):
         """Lists stay lists, single statistics single; the same statistic cannot be two
         inputs (it would count twice)."""
         options: dict[str, Any] = dict(cls.default_options)
-        for key in (*SINGLE_STATISTICS, CONF_GRID_POWER, CONF_CARBON_ENTRY):
+        for key in (*SINGLE_STATISTICS, CONF_GRID_POWER, CONF_CARBON_ENTRY, CONF_TARIFF):
             options[key] = str(user_input.get(key) or "")
         for key in (*LIST_STATISTICS, *LIST_POWERS):
             options[key] = stat_list(user_input.get(key))
@@ -340,10 +435,13 @@ class HomeSource(Source[HomeData]):
         return options
 
     def option_choices(self) -> Mapping[str, Mapping[str, str]]:
-        """The Carbon Intensity entries to pick from."""
+        """The Carbon Intensity and tariff entries to pick from."""
         if self.hass is None:
             return {}
-        return {CONF_CARBON_ENTRY: {NO_CARBON: "-", **carbon_entries(self.hass)}}
+        return {
+            CONF_CARBON_ENTRY: {NO_CARBON: "-", **carbon_entries(self.hass)},
+            CONF_TARIFF: {NO_TARIFF: "-", **tariff_entries(self.hass)},
+        }
 
     # --- runtime -----------------------------------------------------------------------
     def bind(self, hass: HomeAssistant) -> None:
@@ -374,31 +472,65 @@ class HomeSource(Source[HomeData]):
     def _imports(self) -> list[str]:
         return stat_list(self.options.get(CONF_GRID_IMPORT))
 
-    def output_keys(self) -> list[str]:
-        """The outputs the inputs allow."""
-        if not self._imports():
-            return []
-        keys = ["consumption"]
-        if self.intensity_history is not None:
-            keys.append("grid_import_co2")
-            if stat_list(self.options.get(CONF_GRID_EXPORT)):
-                keys.append("export_avoided_co2")
-            if stat_list(self.options.get(CONF_SOLAR)):
-                keys.append("solar_avoided_co2")
-        return keys
+    def _batteries(self) -> list[tuple[str, str]]:
+        """(charge, discharge) statistics per battery, paired in the order chosen."""
+        charge = stat_list(self.options.get(CONF_BATTERY_CHARGE))
+        discharge = stat_list(self.options.get(CONF_BATTERY_DISCHARGE))
+        return list(zip(charge, discharge, strict=False))
 
-    def _spec(self, key: str) -> StatisticSpec:
-        energy = key == "consumption"
+    @property
+    def priced(self) -> bool:
+        """Whether a tariff is chosen (money outputs)."""
+        return bool(self.options.get(CONF_TARIFF))
+
+    def outputs(self) -> list[Output]:
+        """The outputs the inputs allow: a missing input only turns off what needs it."""
+        carbon = self.intensity_history is not None
+        out: list[Output] = []
+        if self._imports():
+            out.append(Output("consumption", "energy"))
+            if carbon:
+                out.append(Output("grid_import_co2", "co2"))
+                if stat_list(self.options.get(CONF_GRID_EXPORT)):
+                    out.append(Output("export_avoided_co2", "co2"))
+                if stat_list(self.options.get(CONF_SOLAR)):
+                    out.append(Output("solar_avoided_co2", "co2"))
+        for number, (_charge, discharge) in enumerate(self._batteries(), start=1):
+            variant = statistic_key(discharge)
+            if self.priced:
+                out.append(Output("battery_value", "money", variant, str(number)))
+            if carbon:
+                out.append(Output("battery_co2", "co2", variant, str(number)))
+        if self.priced:
+            out.extend(
+                Output("cost", "money", statistic_key(stat), stat)
+                for stat in stat_list(self.options.get(CONF_DEVICES))
+            )
+        return out
+
+    def output_keys(self) -> list[str]:
+        """The key of each output (part of its statistic id)."""
+        return [output.key for output in self.outputs()]
+
+    def _spec(self, output: Output) -> StatisticSpec:
+        unit: str
+        unit_class: str | None
+        if output.kind == "energy":
+            unit, unit_class = UnitOfEnergy.KILO_WATT_HOUR, "energy"
+        elif output.kind == "co2":
+            unit, unit_class = "kg", "mass"
+        else:
+            unit, unit_class = self.currency, None
         return StatisticSpec(
-            key=f"{KEY}_{self.slug}_{key}",
-            name=f"{self.name} {OUTPUT_NAMES[key]}",
-            unit=UnitOfEnergy.KILO_WATT_HOUR if energy else "kg",
-            unit_class="energy" if energy else "mass",
+            key=f"{KEY}_{self.slug}_{output.key}",
+            name=f"{self.name} {output.describe()}",
+            unit=unit,
+            unit_class=unit_class,
         )
 
     def statistic_specs(self, data: HomeData) -> list[StatisticSpec]:
         """One statistic per output the inputs allow."""
-        return [self._spec(key) for key in self.output_keys()]
+        return [self._spec(output) for output in self.outputs()]
 
     async def async_update(self, previous: HomeData | None, now: datetime) -> HomeData:
         """Today's and this month's totals of the home's own statistics (no request)."""
@@ -415,14 +547,17 @@ class HomeSource(Source[HomeData]):
             statistic_id,
         )
 
-        for key in self.output_keys():
-            stat = statistic_id(self._spec(key))
+        self.currency = self._currency()
+        for output in self.outputs():
+            if output.group == "cost":
+                continue  # the cost of anything is a statistic only
+            stat = statistic_id(self._spec(output))
             if (last := await async_last_stored(hass, stat)) is None:
-                totals[key] = (None, None)
+                totals[output.key] = (None, None)
                 continue
             today = await async_sum_before(hass, stat, day_start)
             month = await async_sum_before(hass, stat, month_start)
-            totals[key] = (round(last.sum - today, 3), round(last.sum - month, 3))
+            totals[output.key] = (round(last.sum - today, 3), round(last.sum - month, 3))
         return HomeData(totals=totals, computed_until=previous.computed_until if previous else None)
 
     def _hass(self) -> HomeAssistant:
@@ -459,9 +594,22 @@ class HomeSource(Source[HomeData]):
     def readings(self, data: HomeData, now: datetime) -> list[Reading]:
         """Totals today and this month per output; the live power figures."""
         out: list[Reading] = []
+        outputs = {output.key: output for output in self.outputs()}
         for key, (today, month) in data.totals.items():
-            out.append(Reading(metric=f"home_{key}_today", value=today, device=KEY))
-            out.append(Reading(metric=f"home_{key}_month", value=month, device=KEY))
+            if (output := outputs.get(key)) is None:
+                continue
+            unit = self.currency if output.kind == "money" else None
+            for period, value in (("today", today), ("month", month)):
+                out.append(
+                    Reading(
+                        metric=f"home_{output.group}_{period}",
+                        value=value,
+                        device=KEY,
+                        variant=output.variant,
+                        label=output.label,
+                        unit=unit,
+                    )
+                )
         out.extend(self._power_readings())
         return out
 
@@ -520,26 +668,44 @@ class HomeSource(Source[HomeData]):
     async def async_history_from(
         self, data: HomeData, starts: Mapping[str, datetime], now: datetime
     ) -> AsyncIterator[HistorySeries]:
-        """Every output from the earliest start its statistics need."""
-        since = min(starts.values())
-        inputs = await self._async_inputs(since, now)
-        if inputs is None:
-            return
-        specs = {key: self._spec(key) for key in self.output_keys()}
-        yield HistorySeries(spec=specs["consumption"], hours=home_consumption(inputs))
-        if "grid_import_co2" not in specs:
-            return
-        await self._async_fill_intensity(inputs, now)
-        for key, hours in footprints(inputs, self.intensity).items():
-            if key in specs:
-                yield HistorySeries(spec=specs[key], hours=hours)
+        """Every output from the earliest start its statistics need; those that need no
+        intensity or price first, so an outage of those loses nothing else."""
+        inputs = await self._async_inputs(min(starts.values()), now)
+        specs = {output.key: (output, self._spec(output)) for output in self.outputs()}
+        if "consumption" in specs:
+            yield HistorySeries(spec=specs["consumption"][1], hours=home_consumption(inputs))
+        needed = sorted(
+            {
+                *inputs.grid_hours(),
+                *(h for b in inputs.batteries for h in _own_hours(b.charge, b.discharge)),
+            }
+        )
+        if any(output.kind == "co2" for output, _spec in specs.values()):
+            await self._async_fill_intensity(needed, now)
+            grams = hourly_means(
+                ((at, at + HALF_HOUR, value) for at, value in sorted(self.intensity.items())),
+                needed,
+            )
+            for key, hours in footprints(inputs, grams).items():
+                if key in specs:
+                    yield HistorySeries(spec=specs[key][1], hours=hours)
+            for battery in inputs.batteries:
+                if (found := specs.get(f"battery_co2_{battery.key}")) is not None:
+                    yield HistorySeries(spec=found[1], hours=battery_values(battery, grams, 1e-3))
+        if self.priced:
+            device_hours = {h for hours in inputs.devices.values() for h in hours}
+            prices = await self._async_prices(sorted({*needed, *device_hours}), now)
+            for battery in inputs.batteries:
+                if (found := specs.get(f"battery_value_{battery.key}")) is not None:
+                    yield HistorySeries(spec=found[1], hours=battery_values(battery, prices))
+            for key, energy in inputs.devices.items():
+                if (found := specs.get(f"cost_{key}")) is not None:
+                    yield HistorySeries(spec=found[1], hours=device_costs(energy, prices))
 
-    async def _async_inputs(self, since: datetime, now: datetime) -> Inputs | None:
+    async def _async_inputs(self, since: datetime, now: datetime) -> Inputs:
         """Every input's hourly changes from ``since`` (kWh), read in the recorder's executor."""
         hass = self._hass()
         imports = self._imports()
-        if not imports:
-            return None
         exports = stat_list(self.options.get(CONF_GRID_EXPORT))
         lists = {key: stat_list(self.options.get(key)) for key in LIST_STATISTICS}
         wanted = {*imports, *exports, *(s for ids in lists.values() for s in ids)}
@@ -559,39 +725,79 @@ class HomeSource(Source[HomeData]):
         # counted as nothing where they have no row; one that comes late is taken in when the
         # next run rewrites the last week.
         grid = [changes[s] for s in (*imports[:1], *exports[:1])]
-        until = min((max(series) + HOUR for series in grid), default=None) if all(grid) else None
+        until = min(max(series) + HOUR for series in grid) if grid and all(grid) else None
         return Inputs(
-            imports=changes[imports[0]],
+            imports=changes[imports[0]] if imports else {},
             exports=changes[exports[0]] if exports else None,
             solar=[changes[s] for s in lists[CONF_SOLAR]],
             charge=[changes[s] for s in lists[CONF_BATTERY_CHARGE]],
             discharge=[changes[s] for s in lists[CONF_BATTERY_DISCHARGE]],
             until=until,
+            batteries=[
+                Battery(
+                    key=statistic_key(discharge),
+                    charge=changes[charge],
+                    discharge=changes[discharge],
+                )
+                for charge, discharge in self._batteries()
+            ],
+            devices={statistic_key(stat): changes[stat] for stat in lists[CONF_DEVICES]},
         )
 
-    async def _async_fill_intensity(self, inputs: Inputs, now: datetime) -> None:
-        """Fetch the half-hours the footprint needs that are not held; only when one older
-        than :data:`INTENSITY_REFETCH_AGE` is missing (newer ones come without requests)."""
-        if self.intensity_history is None or not inputs.imports or inputs.until is None:
-            return
+    async def _async_fill_intensity(self, hours: Sequence[datetime], now: datetime) -> None:
+        """Fetch the half-hours of ``hours`` that are not held; only when one older than
+        :data:`INTENSITY_REFETCH_AGE` is missing (newer ones come from the Carbon Intensity
+        entry as it moves on, without requests)."""
         self._take_current_intensity()
-        hours = [h for h in inputs.imports if h + HOUR <= inputs.until]
-        if not hours:
+        if self.intensity_history is None or not hours:
             return
-        first, last = min(hours), max(hours) + HOUR
         old = [
-            h
-            for h in _half_hours(first, last)
-            if h not in self.intensity and h + HALF_HOUR <= now - INTENSITY_REFETCH_AGE
+            half
+            for hour in hours
+            for half in (hour, hour + HALF_HOUR)
+            if half not in self.intensity and half + HALF_HOUR <= now - INTENSITY_REFETCH_AGE
         ]
         if not old:
             return
-        end = floor_hour(now) if now - floor_hour(now) < HALF_HOUR else floor_hour(now) + HALF_HOUR
+        end = now.replace(minute=0 if now.minute < 30 else 30, second=0, microsecond=0)
         async for chunk in self.intensity_history(min(old), end):
             for point in chunk:
-                if point.value is not None:
-                    self.intensity[point.start] = float(point.value)
-        self._intensity_fetched_until = end
+                self.intensity[point.start] = float(point.value)
+
+    async def _async_prices(
+        self, hours: Sequence[datetime], now: datetime
+    ) -> dict[datetime, float]:
+        """Each hour's time-weighted mean price from the chosen tariff entry (held rates; an
+        Octopus account fetches what it does not hold yet); empty while it is not loaded."""
+        entry = self._tariff_entry()
+        if entry is None or not hours:
+            return {}
+        source, data = entry.runtime_data.source, entry.runtime_data.data
+        start, end = min(hours), max(hours) + HOUR
+        if (fetch := getattr(source, "async_rates_between", None)) is not None:
+            rates = await fetch(data, start, end, None, now)
+        else:
+            rates = source.rates_between(data, start, end, None)
+        return hourly_means(((r.start, r.end, r.value) for r in rates or ()), hours)
+
+    def _tariff_entry(self) -> Any:
+        """The chosen tariff's entry while it is loaded (its source holds the rates)."""
+        entry_id = self.options.get(CONF_TARIFF)
+        if self.hass is None or not entry_id:
+            return None
+        entry = self.hass.config_entries.async_get_entry(entry_id)
+        if entry is None or entry.state is not ConfigEntryState.LOADED:
+            return None
+        return entry
+
+    def _currency(self) -> str:
+        """The tariff's currency (GBP for Octopus), else Home Assistant's."""
+        entry = self._tariff_entry()
+        if entry is not None and entry.data.get(CONF_SOURCE) == "octopus":
+            return "GBP"
+        if entry is not None and entry.data.get("currency"):
+            return str(entry.data["currency"])
+        return str(self._hass().config.currency)
 
     def diagnostics(self, data: HomeData | None) -> dict[str, Any]:
         """The inputs chosen (statistic ids carry no secret) and what is held."""
@@ -619,6 +825,21 @@ def _hourly(rows: Sequence[Mapping[str, Any]]) -> dict[datetime, float]:
             continue
         out[datetime.fromtimestamp(float(row["start"]), UTC)] = float(change)
     return out
+
+
+def statistic_key(stat_id: str) -> str:
+    """A statistic id as a key part (``sensor.ev_energy`` -> ``sensor_ev_energy``)."""
+    return "".join(c if c.isalnum() else "_" for c in stat_id.lower()).strip("_")
+
+
+def tariff_entries(hass: HomeAssistant) -> dict[str, str]:
+    """Entries whose import rates can price the home: id -> title."""
+    return {
+        entry.entry_id: entry.title
+        for entry in hass.config_entries.async_entries(DOMAIN)
+        if entry.data.get(CONF_SOURCE) in TARIFF_SOURCES
+        and entry.data.get("direction", "import") == "import"
+    }
 
 
 def carbon_entries(hass: HomeAssistant) -> dict[str, str]:

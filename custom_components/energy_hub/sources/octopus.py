@@ -914,3 +914,27 @@ class OctopusSource(Source[OctopusData]):
             if store is not None and lo < hi:
                 out += store.rates(lo, hi)
         return out
+
+    async def async_rates_between(
+        self,
+        data: OctopusData,
+        start: datetime,
+        end: datetime,
+        meter: str | None = None,
+        now: datetime | None = None,
+    ) -> list[Rate] | None:
+        """:meth:`rates_between`, first fetching what is not held (the Home source prices a
+        year of its statistics with the account's own tariffs: one page per 1,500 half-hours
+        of Agile, one request for a fixed or Flux tariff's year)."""
+        wanted = (meter or "import").strip().lower()
+        found = next(
+            (m for m in data.meters if m.kind != "gas" and wanted in (m.kind, m.identifier)),
+            None,
+        )
+        for agreement in found.point.agreements if found is not None else ():
+            lo = max(start, agreement.valid_from or start)
+            hi = min(end, agreement.valid_to or end)
+            if lo < hi:
+                span = (local_day(lo, UK)[0], local_day(hi - HALF_HOUR, UK)[1])
+                await self._fetch("unit", agreement.tariff_code, span, now or data.retrieved)
+        return self.rates_between(data, start, end, meter)
