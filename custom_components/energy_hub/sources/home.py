@@ -96,6 +96,8 @@ HORIZON = timedelta(days=3 * 366)
 #: A range request is made only when an intensity older than this is missing: newer half-hours
 #: come from the Carbon Intensity entry's own forecast as it moves on (no request).
 INTENSITY_REFETCH_AGE = timedelta(hours=24)
+#: Intensities kept after a run: the statistics writer's rewrite window and a margin.
+KEEP_INTENSITY = timedelta(days=10)
 #: When the history run comes: every hour, after Home Assistant compiled the hour's statistics.
 HISTORY_MINUTE = 12
 
@@ -323,12 +325,14 @@ class HomeSource(Source[HomeData]):
         self.name = str(self.data.get(CONF_NAME) or DEFAULT_NAME)
         self.slug = slugify(self.data.get("slug") or self.name) or "home"
         self.hass: HomeAssistant | None = None
-        self._requests = 0
         #: Half-hour start -> g/kWh, from range requests and the Carbon Intensity entry.
         self.intensity: dict[datetime, float] = {}
-        #: When a range was last fetched (the newest half-hour end it covered).
-        self._intensity_fetched_until: datetime | None = None
+        #: Half-hour start -> g/kWh from the Carbon Intensity entry's own forecast (no
+        #: request): used until the range endpoint's figure (a national actual) replaces it.
+        self.provisional: dict[datetime, float] = {}
         self.intensity_history: IntensityHistory | None = None
+        #: Spans asked for already: what they lacked is a hole, not asked for again.
+        self._asked: list[tuple[datetime, datetime]] = []
         self.currency = "GBP"
 
     # --- config flow -------------------------------------------------------------------
@@ -427,7 +431,9 @@ class HomeSource(Source[HomeData]):
         for key in (*LIST_STATISTICS, *LIST_POWERS):
             options[key] = stat_list(user_input.get(key))
         seen: set[str] = set()
-        for key in (*SINGLE_STATISTICS, *LIST_STATISTICS):
+        # The home's balance: each statistic once. Anything priced may be one of them too
+        # (the EV charger is part of the home's consumption).
+        for key in (*SINGLE_STATISTICS, CONF_SOLAR, CONF_BATTERY_CHARGE, CONF_BATTERY_DISCHARGE):
             for stat in stat_list(options[key]):
                 if stat in seen:
                     raise FlowError("statistic_twice", key, {"statistic": stat})
@@ -579,7 +585,11 @@ class HomeSource(Source[HomeData]):
         for slot in getattr(data, "slots", None) or ():
             value = slot.intensity
             if value is not None and slot.start < now and slot.start not in self.intensity:
-                self.intensity[slot.start] = float(value)
+                self.provisional[slot.start] = float(value)
+
+    def _intensities(self) -> dict[datetime, float]:
+        """Every half-hour's intensity known: the range endpoint's over the entry's."""
+        return {**self.provisional, **self.intensity}
 
     def next_update(self, data: HomeData, now: datetime) -> datetime:
         """Every half hour (the sensors follow the statistics, which move hourly)."""
@@ -657,7 +667,7 @@ class HomeSource(Source[HomeData]):
         now = dt_util.utcnow()
         slot = now.replace(minute=0 if now.minute < 30 else 30, second=0, microsecond=0)
         self._take_current_intensity()
-        return self.intensity.get(slot)
+        return self._intensities().get(slot)
 
     # --- history -----------------------------------------------------------------------
     def next_history(self, now: datetime) -> datetime | None:
@@ -683,7 +693,7 @@ class HomeSource(Source[HomeData]):
         if any(output.kind == "co2" for output, _spec in specs.values()):
             await self._async_fill_intensity(needed, now)
             grams = hourly_means(
-                ((at, at + HALF_HOUR, value) for at, value in sorted(self.intensity.items())),
+                ((at, at + HALF_HOUR, value) for at, value in sorted(self._intensities().items())),
                 needed,
             )
             for key, hours in footprints(inputs, grams).items():
@@ -701,6 +711,15 @@ class HomeSource(Source[HomeData]):
             for key, energy in inputs.devices.items():
                 if (found := specs.get(f"cost_{key}")) is not None:
                     yield HistorySeries(spec=found[1], hours=device_costs(energy, prices))
+        self._forget_before(now - KEEP_INTENSITY)
+
+    def _forget_before(self, when: datetime) -> None:
+        """Memory stays small after a backfill: the hourly runs only rewrite the last week (a
+        rebuild from further back asks the API again)."""
+        for held in (self.intensity, self.provisional):
+            for at in [at for at in held if at < when]:
+                del held[at]
+        self._asked = [(lo, hi) for lo, hi in self._asked if hi > when]
 
     async def _async_inputs(self, since: datetime, now: datetime) -> Inputs:
         """Every input's hourly changes from ``since`` (kWh), read in the recorder's executor."""
@@ -755,7 +774,9 @@ class HomeSource(Source[HomeData]):
             half
             for hour in hours
             for half in (hour, hour + HALF_HOUR)
-            if half not in self.intensity and half + HALF_HOUR <= now - INTENSITY_REFETCH_AGE
+            if half not in self.intensity
+            and half + HALF_HOUR <= now - INTENSITY_REFETCH_AGE
+            and not any(lo <= half < hi for lo, hi in self._asked)
         ]
         if not old:
             return
@@ -763,6 +784,11 @@ class HomeSource(Source[HomeData]):
         async for chunk in self.intensity_history(min(old), end):
             for point in chunk:
                 self.intensity[point.start] = float(point.value)
+                self.provisional.pop(point.start, None)
+        # Asked: a half-hour the answer did not hold, once a day old, is a hole in the
+        # API's record, not asked for again (an outage would otherwise cost a year's range
+        # every hour).
+        self._asked.append((min(old), end - INTENSITY_REFETCH_AGE))
 
     async def _async_prices(
         self, hours: Sequence[datetime], now: datetime
