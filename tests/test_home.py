@@ -415,3 +415,82 @@ async def test_battery_value_and_the_cost_of_anything(
     assert state is not None
     assert float(state.state) == round(today, 3)
     assert state.attributes["unit_of_measurement"] == "GBP"
+
+
+async def test_live_home_power_and_emissions_rate(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory
+) -> None:
+    """Home power = grid + solar + battery power (kW converted), never negative; the
+    emissions rate = grid import power x the current half-hour's intensity; both follow the
+    power sensors as they change (no request); unknown while a sensor is."""
+    freezer.move_to(NOW)
+    carbon = MockConfigEntry(
+        domain=DOMAIN,
+        title="South England",
+        unique_id="carbon_intensity_region_12",
+        data={"source": "carbon_intensity", "postcode": "BS16", "region_id": 12},
+        options={"window_hours": 3},
+    )
+    carbon.add_to_hass(hass)
+    hass.states.async_set("sensor.grid_power", "1200", {"unit_of_measurement": "W"})
+    hass.states.async_set("sensor.pv_power", "0.8", {"unit_of_measurement": "kW"})
+    hass.states.async_set("sensor.battery_power", "-300", {"unit_of_measurement": "W"})
+    entry = home_entry(
+        carbon=carbon.entry_id,
+        grid_power="sensor.grid_power",
+        solar_power=["sensor.pv_power"],
+        battery_power=["sensor.battery_power"],
+    )
+    with patch(
+        "custom_components.energy_hub.api.carbon_intensity.CarbonIntensityClient.intensity_history",
+        fake_history,
+    ):
+        await setup_integration(hass, entry)
+        slot = NOW.replace(minute=0)  # 05:20 -> the 05:00 half-hour... (NOW is hh:20)
+        entry.runtime_data.source.provisional[slot] = 180.0
+        assert float(state_of(hass, "sensor.home_power")) == 1200 + 800 - 300
+        hass.states.async_set("sensor.grid_power", "-500", {"unit_of_measurement": "W"})
+        await hass.async_block_till_done()
+        assert float(state_of(hass, "sensor.home_power")) == 0  # exporting more than made
+        assert float(state_of(hass, "sensor.home_emissions_rate")) == 0
+        hass.states.async_set("sensor.grid_power", "2000", {"unit_of_measurement": "W"})
+        await hass.async_block_till_done()
+        assert float(state_of(hass, "sensor.home_power")) == 2500
+        assert float(state_of(hass, "sensor.home_emissions_rate")) == 2000 * 180 / 1000
+        hass.states.async_set("sensor.pv_power", "unavailable")
+        await hass.async_block_till_done()
+        assert state_of(hass, "sensor.home_power") == "unavailable"
+
+
+async def test_options_turn_outputs_on_and_off(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory
+) -> None:
+    """Options change any input: without export the export's output goes; the same
+    statistic as two inputs is refused with its text; the entry reloads with the new inputs."""
+    freezer.move_to(NOW)
+    await import_statistics(hass, inputs())
+    entry = await setup_integration(hass, home_entry())
+    flow = await hass.config_entries.options.async_init(entry.entry_id)
+    assert flow["type"] is FlowResultType.FORM
+    # What the form sends: the fields left filled in (an emptied field is not sent).
+    options = {k: v for k, v in entry.options.items() if v not in ("", []) and k != "grid_export"}
+    options["solar"] = [IMPORT]
+    result = await hass.config_entries.options.async_configure(flow["flow_id"], options)
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == {"solar": "statistic_twice"}
+    options["solar"] = [SOLAR]
+    result = await hass.config_entries.options.async_configure(flow["flow_id"], options)
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert entry.options["grid_export"] == ""
+    rows = await stored(hass, "energy_hub:home_home_consumption")
+    series = inputs()
+    # Without the export meter, consumption is import + solar + discharge - charge.
+    at = T0 + 12 * HOUR
+    assert rows[at][0] == round(
+        max(
+            series[IMPORT][at] + series[SOLAR][at] + series[DISCHARGE][at] - series[CHARGE][at],
+            0,
+        ),
+        6,
+    )
