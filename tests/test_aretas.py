@@ -400,7 +400,7 @@ async def test_gap_option_in_the_options_form(hass: HomeAssistant, sandbox: Sand
         (
             Path(__file__).parents[1] / "custom_components/energy_hub/translations/en.json"
         ).read_text()
-    )["options"]["step"]["init"]
+    )["options"]["step"]["aretas"]
     assert translations["data"]["max_gap_minutes"] == "Longest gap to bridge"
     assert "uncovered_minutes_today" in translations["data_description"]["max_gap_minutes"]
     result = await hass.config_entries.options.async_configure(

@@ -119,7 +119,8 @@ async def test_same_region_twice_aborts(
     flow_id = await start_flow(hass, "carbon_intensity")
     result = await hass.config_entries.flow.async_configure(flow_id, {"advanced": {}})
     assert result["type"] is FlowResultType.ABORT
-    assert result["reason"] == "already_configured"
+    assert result["reason"] == "carbon_intensity_already_configured"
+    assert result["description_placeholders"] == {"title": "Great Britain"}
 
     mock_api.get(
         url_re(CI_URL, r"/regional/postcode/NG\d"),
@@ -137,7 +138,8 @@ async def test_same_region_twice_aborts(
         flow_id, {"postcode": "NG7", "advanced": {}}
     )
     assert result["type"] is FlowResultType.ABORT
-    assert result["reason"] == "already_configured"
+    assert result["reason"] == "carbon_intensity_already_configured"
+    assert result["description_placeholders"] == {"title": "East Midlands"}
 
 
 async def test_advanced_base_url(
@@ -177,7 +179,7 @@ async def test_options_change_window_and_reload(
 
     result = await hass.config_entries.options.async_init(entry.entry_id)
     assert result["type"] is FlowResultType.FORM
-    assert result["step_id"] == "init"
+    assert result["step_id"] == "carbon_intensity"
     result = await hass.config_entries.options.async_configure(
         result["flow_id"], {"window_hours": 1}
     )

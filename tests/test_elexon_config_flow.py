@@ -79,7 +79,7 @@ async def test_second_entry_aborts_without_asking(
     flow_id = await start_flow(hass, "elexon")
     result = await hass.config_entries.flow.async_configure(flow_id, {"advanced": {}})
     assert result["type"] is FlowResultType.ABORT
-    assert result["reason"] == "already_configured"
+    assert result["reason"] == "elexon_already_configured"
     assert request_count(mock_api) == 0
 
 
@@ -115,7 +115,7 @@ async def test_options_turn_groups_off_and_on(
 
     result = await hass.config_entries.options.async_init(entry.entry_id)
     assert result["type"] is FlowResultType.FORM
-    assert result["step_id"] == "init"
+    assert result["step_id"] == "elexon"
     schema_keys = {str(key) for key in result["data_schema"].schema}
     assert schema_keys == {"generation_sensors", "interconnector_sensors", "price_sensors"}
     before = requests_by_dataset(mock_api)

@@ -16,7 +16,7 @@ from homeassistant.helpers.aiohttp_client import async_get_clientsession
 import pytest
 
 from custom_components.energy_hub.api.xolta import XoltaClient
-from custom_components.energy_hub.config_flow import EnergyHubConfigFlow
+from custom_components.energy_hub.config_flow import EnergyHubConfigFlow, EnergyHubOptionsFlow
 from custom_components.energy_hub.sources import SOURCES
 from custom_components.energy_hub.sources.xolta import xolta_urls
 import sandbox.hoymiles as sb_hoymiles
@@ -37,6 +37,28 @@ def test_every_source_step_has_a_method() -> None:
         assert inspect.iscoroutinefunction(method), step
     # No step routed by name at run time: the methods are real, written in the class.
     assert "__getattr__" not in vars(EnergyHubConfigFlow)
+
+
+def test_every_reconfigure_and_options_step_has_a_method() -> None:
+    """A source's own reconfigure form (``reconfigure_step_id``) has its method written in the
+    config flow; each options form (``options_step()``, the key unless declared) has one in
+    the options flow, added for every source with options (a new source needs none)."""
+    for source in SOURCES.values():
+        if source.reconfigure_schema() is not None:
+            method = vars(EnergyHubConfigFlow).get(f"async_step_{source.reconfigure_step_id}")
+            assert inspect.iscoroutinefunction(method), source.key
+        if source.options_schema() is not None:
+            method = getattr(EnergyHubOptionsFlow, f"async_step_{source.options_step()}", None)
+            assert inspect.iscoroutinefunction(method), source.key
+    assert {s.options_step() for s in SOURCES.values() if s.options_schema()} >= {
+        "carbon_intensity",
+        "elexon",
+        "octopus",
+        "tariff",
+        "hoymiles",
+        "xolta",
+        "aretas",
+    }
 
 
 async def test_hoymiles_account_without_plants(
@@ -91,7 +113,7 @@ async def test_aretas_account_without_devices(hass: HomeAssistant, mock_api: aio
 
 async def test_xolta_reauth_with_another_account(hass: HomeAssistant, sandbox: Sandbox) -> None:
     """Reauth with a refresh token of an account that does not have the entry's site: the flow
-    aborts (``wrong_account``) and the entry keeps its credentials."""
+    aborts (``wrong_account``, naming the entry) and the entry keeps its credentials."""
     config = await setup_integration(
         hass,
         xolta_entry(username="two.sites@xolta.example", site_id="sandbox-cottage"),
@@ -114,5 +136,6 @@ async def test_xolta_reauth_with_another_account(hass: HomeAssistant, sandbox: S
     )
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "wrong_account"
+    assert result["description_placeholders"] == {"name": "Sandbox house"}
     assert dict(config.data) == config_data
     assert config.state is ConfigEntryState.LOADED

@@ -303,7 +303,7 @@ async def test_config_flow_never_crashes(
                 _assert_finite([band.rate for p in periods for band in p.bands], "bands")
             return
         if result["type"] is FlowResultType.ABORT:
-            assert result["reason"] == "already_configured"
+            assert result["reason"] == f"{source_key}_already_configured"
             return
     hass.config_entries.flow.async_abort(flow_id)
 

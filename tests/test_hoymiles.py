@@ -121,7 +121,7 @@ async def test_flow_errors_plants_and_duplicate(hass: HomeAssistant, sandbox: Sa
     flow_id = await start_flow(hass, "hoymiles")
     result = await submit(sb.PASSWORD)
     result = await hass.config_entries.flow.async_configure(flow_id, {"plants": ["1002"]})
-    assert result["reason"] == "already_configured"
+    assert result["reason"] == "hoymiles_already_configured"
 
 
 async def test_flow_locked_account(hass: HomeAssistant, sandbox: Sandbox) -> None:

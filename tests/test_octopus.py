@@ -120,7 +120,7 @@ async def test_config_flow_errors_and_success(hass: HomeAssistant, sandbox: Sand
     flow_id = await start_flow(hass, "octopus")
     result = await submit(sb.API_KEY, sb.ACCOUNT_NUMBER)
     assert result["type"] is FlowResultType.ABORT
-    assert result["reason"] == "already_configured"
+    assert result["reason"] == "octopus_already_configured"
 
 
 async def test_reauth_and_reconfigure(

@@ -60,7 +60,7 @@ async def test_flow_errors_then_entry(hass: HomeAssistant, freezer: FrozenDateTi
     flow_id = await start_flow(hass, "tariff")
     result = await submit()
     assert result["type"] is FlowResultType.ABORT
-    assert result["reason"] == "already_configured"
+    assert result["reason"] == "tariff_already_configured"
 
 
 async def _entry(hass: HomeAssistant, bands: str = FLUX) -> MockConfigEntry:
@@ -122,7 +122,7 @@ async def test_options_edit_bands(hass: HomeAssistant, freezer: FrozenDateTimeFa
     freezer.move_to("2026-01-15T12:00:00+00:00")
     entry = await _entry(hass)
     result = await hass.config_entries.options.async_init(entry.entry_id)
-    assert result["step_id"] == "init"
+    assert result["step_id"] == "tariff"
     result = await hass.config_entries.options.async_configure(
         result["flow_id"], {"bands": "00:00-13:00 0.1\n12:00-24:00 0.2"}
     )
@@ -139,12 +139,13 @@ async def test_options_edit_bands(hass: HomeAssistant, freezer: FrozenDateTimeFa
 
 
 async def test_reconfigure_without_credentials_aborts(hass: HomeAssistant) -> None:
-    """Sources with no account have nothing to reconfigure."""
+    """Sources with no account reconfigure what they have instead (Carbon Intensity: its
+    postcode; tests/test_reconfigure.py); nothing aborts "no credentials" any more."""
     entry = national_entry()
     entry.add_to_hass(hass)
     result = await entry.start_reconfigure_flow(hass)
-    assert result["type"] is FlowResultType.ABORT
-    assert result["reason"] == "no_credentials"
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "carbon_intensity_reconfigure"
 
 
 @pytest.mark.parametrize(

@@ -45,7 +45,7 @@ def test_every_source_has_its_menu_entry_and_steps() -> None:
             fields = {str(key) for key in schema.schema}
             assert fields <= set(step.get("data", {})) | set(step.get("sections", {}))
         if (options := source.options_schema()) is not None:
-            labels = EN["options"]["step"]["init"]["data"]
+            labels = EN["options"]["step"][source.options_step()]["data"]
             assert {str(key) for key in options.schema} <= set(labels)
 
 

@@ -112,7 +112,7 @@ async def test_flow_one_site_errors_and_success(hass: HomeAssistant, sandbox: Sa
     assert result["options"] == {"history_days": 7}
     flow_id = await start_flow(hass, "xolta")
     result = await submit("xolta-sandbox")
-    assert result["reason"] == "already_configured"
+    assert result["reason"] == "xolta_already_configured"
 
 
 async def test_flow_several_sites_and_refresh_token(

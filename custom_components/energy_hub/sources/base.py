@@ -293,6 +293,23 @@ class CredentialsStep:
     user_input: dict[str, Any]
 
 
+@dataclass(frozen=True, kw_only=True, slots=True)
+class EntryUpdate:
+    """What a reconfigure changes in an entry: its data (``data``: the keys to change; None
+    removes a key), and its unique id and title.
+
+    ``same_entry``: the unique id must stay (new credentials must open the same account;
+    another one aborts ``wrong_account``). Otherwise the entry may move to another unique id
+    (a postcode in another region, a tariff renamed): its entities and devices keep their
+    entity ids, and a unique id another entry already has is refused.
+    """
+
+    unique_id: str
+    data: dict[str, Any]
+    title: str | None = None
+    same_entry: bool = True
+
+
 class FlowError(Exception):
     """Bad input or a failed check in a flow step; ``error`` is a translation key."""
 
@@ -364,6 +381,35 @@ class Source[DataT](ABC):
         Raise FlowError for the form to show again.
         """
         raise NotImplementedError
+
+    #: The reconfigure form's step id (its texts in ``config.step.<id>``): ``reconfigure``,
+    #: the credentials, unless the source changes something else there.
+    reconfigure_step_id: ClassVar[str] = "reconfigure"
+
+    @classmethod
+    def reconfigure_schema(cls) -> vol.Schema | None:
+        """What Reconfigure changes: by default the credentials; None when nothing."""
+        return cls.credentials_schema()
+
+    @classmethod
+    def reconfigure_values(cls, data: Mapping[str, Any]) -> dict[str, Any]:
+        """The reconfigure form's fields filled in from the entry's data (never secrets)."""
+        return {}
+
+    @classmethod
+    async def async_reconfigure_submit(cls, step: CredentialsStep) -> EntryUpdate:
+        """Check a submitted reconfigure form; by default new credentials for the same
+        account. Raise FlowError for the form to show again."""
+        unique_id, updates = await cls.async_credentials_submit(step)
+        return EntryUpdate(unique_id=unique_id, data=updates)
+
+    #: The options form's step id (its texts in ``options.step.<id>``); None: the source key.
+    options_step_id: ClassVar[str | None] = None
+
+    @classmethod
+    def options_step(cls) -> str:
+        """The options form's step id."""
+        return cls.options_step_id or cls.key
 
     @classmethod
     def options_schema(cls) -> vol.Schema | None:

@@ -21,11 +21,13 @@ from ..api.carbon_intensity import (
     slot_start,
 )
 from ..api.errors import ApiError, ApiNotFoundError, ApiRateLimitedError
-from ..const import CONF_SOURCE, LOGGER
+from ..const import CONF_ADVANCED, CONF_SOURCE, DOMAIN, LOGGER
 from ..metrics import CARBON_INDEX_OPTIONS, KNOWN_FUELS
 from .base import (
+    CredentialsStep,
     DeviceSpec,
     EntrySpec,
+    EntryUpdate,
     FlowError,
     FlowStep,
     FormSpec,
@@ -182,6 +184,47 @@ class CarbonIntensitySource(Source[CarbonIntensityData]):
         data |= {CONF_POSTCODE: postcode, CONF_REGION_ID: region.region_id}
         return EntrySpec(
             title=region.short_name, unique_id=f"{KEY}_region_{region.region_id}", data=data
+        )
+
+    reconfigure_step_id: ClassVar[str] = f"{KEY}_reconfigure"
+
+    @classmethod
+    def reconfigure_schema(cls) -> vol.Schema:
+        """The postcode and the server, as when the entry was added."""
+        return cls.flow_form(cls.reconfigure_step_id, None).schema
+
+    @classmethod
+    def reconfigure_values(cls, data: Mapping[str, Any]) -> dict[str, Any]:
+        """The stored postcode (outward code) and server URL."""
+        return {
+            CONF_POSTCODE: str(data.get(CONF_POSTCODE) or ""),
+            CONF_ADVANCED: dict(data.get(CONF_ADVANCED) or {}),
+        }
+
+    @classmethod
+    async def async_reconfigure_submit(cls, step: CredentialsStep) -> EntryUpdate:
+        """Checked as when added. A postcode in another region (or none: national) makes the
+        entry that region's; refused when another entry already shows it."""
+        spec = await cls.async_flow_submit(
+            FlowStep(
+                hass=step.hass,
+                session=step.session,
+                step_id=KEY,
+                user_input=step.user_input,
+                state={},
+            )
+        )
+        region = step.data.get(CONF_REGION_ID)
+        current = f"{KEY}_national" if region is None else f"{KEY}_region_{region}"
+        other = step.hass.config_entries.async_entry_for_domain_unique_id(DOMAIN, spec.unique_id)
+        if spec.unique_id != current and other is not None:
+            raise FlowError("region_already_added", CONF_POSTCODE, {"title": other.title})
+        cleared = dict.fromkeys((CONF_POSTCODE, CONF_REGION_ID, CONF_ADVANCED))
+        return EntryUpdate(
+            unique_id=spec.unique_id,
+            data=cleared | spec.data,
+            title=spec.title if spec.unique_id != current else None,
+            same_entry=False,
         )
 
     @classmethod

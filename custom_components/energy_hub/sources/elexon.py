@@ -27,11 +27,13 @@ from ..api.elexon import (
     settlement_period,
 )
 from ..api.errors import ApiError, ApiNotFoundError
-from ..const import CONF_SOURCE, DOMAIN
+from ..const import CONF_ADVANCED, CONF_SOURCE, DOMAIN
 from ..metrics import GENERATION_FUELS
 from .base import (
+    CredentialsStep,
     DeviceSpec,
     EntrySpec,
+    EntryUpdate,
     FlowError,
     FlowStep,
     FormSpec,
@@ -200,6 +202,28 @@ class ElexonSource(Source[ElexonData]):
         except ApiError as err:
             raise FlowError("cannot_connect") from err
         return spec
+
+    reconfigure_step_id: ClassVar[str] = f"{KEY}_reconfigure"
+
+    @classmethod
+    def reconfigure_schema(cls) -> vol.Schema:
+        """The server, in the advanced section as when the entry was added."""
+        return cls.flow_form(cls.reconfigure_step_id, None).schema
+
+    @classmethod
+    def reconfigure_values(cls, data: Mapping[str, Any]) -> dict[str, Any]:
+        """The stored server URL."""
+        return {CONF_ADVANCED: dict(data.get(CONF_ADVANCED) or {})}
+
+    @classmethod
+    async def async_reconfigure_submit(cls, step: CredentialsStep) -> EntryUpdate:
+        """Another server (empty: Elexon's own), checked to answer."""
+        updates: dict[str, Any] = {CONF_ADVANCED: None} | advanced_data(step.user_input)
+        try:
+            await _client(step.session, {**step.data, **updates}).current_generation()
+        except ApiError as err:
+            raise FlowError("cannot_connect") from err
+        return EntryUpdate(unique_id=KEY, data=updates)
 
     @classmethod
     def options_schema(cls) -> vol.Schema:

@@ -29,8 +29,18 @@ from homeassistant.helpers import selector
 from homeassistant.util import dt as dt_util, slugify
 import voluptuous as vol
 
-from ..const import CONF_SOURCE
-from .base import DeviceSpec, EntrySpec, FlowError, FlowStep, FormSpec, Reading, Source
+from ..const import CONF_SOURCE, DOMAIN
+from .base import (
+    CredentialsStep,
+    DeviceSpec,
+    EntrySpec,
+    EntryUpdate,
+    FlowError,
+    FlowStep,
+    FormSpec,
+    Reading,
+    Source,
+)
 from .rates import Rate, local_day, next_change, rate_readings
 
 KEY = "tariff"
@@ -238,19 +248,12 @@ class TariffSource(Source[TariffData]):
     @classmethod
     async def async_flow_submit(cls, step: FlowStep) -> EntrySpec:
         """Validate; one entry per name and direction."""
-        name = str(step.user_input[CONF_NAME]).strip()
-        if not name:
-            raise FlowError("invalid_name", CONF_NAME)
-        currency = (
-            str(step.user_input.get(CONF_CURRENCY) or step.hass.config.currency).strip().upper()
-        )
-        if not re.fullmatch(r"[A-Z]{3}", currency):
-            raise FlowError("invalid_currency", CONF_CURRENCY)
+        name, currency = _name_and_currency(step.user_input, step.hass.config.currency)
         options = cls.validate_options({CONF_BANDS: step.user_input[CONF_BANDS]})
         direction = str(step.user_input[CONF_DIRECTION])
         return EntrySpec(
             title=name,
-            unique_id=f"{KEY}_{slugify(name)}_{direction}",
+            unique_id=_unique_id(name, direction),
             data={
                 CONF_SOURCE: KEY,
                 CONF_NAME: name,
@@ -258,6 +261,40 @@ class TariffSource(Source[TariffData]):
                 CONF_CURRENCY: currency,
             },
             options=options,
+        )
+
+    reconfigure_step_id: ClassVar[str] = f"{KEY}_reconfigure"
+
+    @classmethod
+    def reconfigure_schema(cls) -> vol.Schema:
+        """The name and the currency (the bands are options; import or export stays)."""
+        return vol.Schema(
+            {
+                vol.Required(CONF_NAME): selector.TextSelector(),
+                vol.Optional(CONF_CURRENCY): selector.TextSelector(),
+            }
+        )
+
+    @classmethod
+    def reconfigure_values(cls, data: Mapping[str, Any]) -> dict[str, Any]:
+        """The stored name and currency."""
+        return {CONF_NAME: data.get(CONF_NAME), CONF_CURRENCY: data.get(CONF_CURRENCY)}
+
+    @classmethod
+    async def async_reconfigure_submit(cls, step: CredentialsStep) -> EntryUpdate:
+        """Checked as when added; a new name is refused when another tariff of the same
+        direction has it."""
+        name, currency = _name_and_currency(step.user_input, step.hass.config.currency)
+        direction = str(step.data[CONF_DIRECTION])
+        unique_id = _unique_id(name, direction)
+        other = step.hass.config_entries.async_entry_for_domain_unique_id(DOMAIN, unique_id)
+        if other is not None and unique_id != _unique_id(str(step.data[CONF_NAME]), direction):
+            raise FlowError("tariff_already_added", CONF_NAME, {"title": other.title})
+        return EntryUpdate(
+            unique_id=unique_id,
+            data={CONF_NAME: name, CONF_CURRENCY: currency},
+            title=name,
+            same_entry=False,
         )
 
     @classmethod
@@ -346,6 +383,22 @@ class TariffSource(Source[TariffData]):
             for rate in rates
             if rate.end > start and rate.start < end
         ]
+
+
+def _unique_id(name: str, direction: str) -> str:
+    """One tariff entry per name and direction."""
+    return f"{KEY}_{slugify(name)}_{direction}"
+
+
+def _name_and_currency(user_input: Mapping[str, Any], default_currency: str) -> tuple[str, str]:
+    """The name (not empty) and the currency (three letters; empty: Home Assistant's)."""
+    name = str(user_input.get(CONF_NAME) or "").strip()
+    if not name:
+        raise FlowError("invalid_name", CONF_NAME)
+    currency = str(user_input.get(CONF_CURRENCY) or default_currency).strip().upper()
+    if not re.fullmatch(r"[A-Z]{3}", currency):
+        raise FlowError("invalid_currency", CONF_CURRENCY)
+    return name, currency
 
 
 def _bands_selector() -> selector.TextSelector:

@@ -38,9 +38,12 @@ from ..api.xolta import (
 )
 from ..const import CONF_ADVANCED
 from .base import (
+    CredentialsStep,
     DeviceSpec,
     EntrySpec,
     FlowError,
+    FlowStep,
+    FormSpec,
     HistorySeries,
     Reading,
     StatisticSpec,
@@ -156,6 +159,13 @@ def _credentials(user_input: Mapping[str, Any]) -> dict[str, str]:
     return out
 
 
+def _token_rejected(err: FlowError, user_input: Mapping[str, Any]) -> bool:
+    """Whether ``err`` is credentials rejected when only a refresh token was given (its own
+    text: ``invalid_credentials`` names the user name and password)."""
+    password = str(user_input.get(CONF_PASSWORD) or "").strip()
+    return err.error == "invalid_credentials" and not password
+
+
 @dataclass(slots=True)
 class XoltaData:
     """What the source holds: the site's current status and when it was fetched."""
@@ -219,6 +229,26 @@ class XoltaSource(BatterySource[XoltaData, XoltaClient]):
     def credential_updates(cls, user_input: Mapping[str, Any]) -> dict[str, Any]:
         """A new password, or a new refresh token: the other one is dropped."""
         return {CONF_PASSWORD: None, CONF_REFRESH_TOKEN: None} | _credentials(user_input)
+
+    @classmethod
+    async def async_flow_submit(cls, step: FlowStep) -> EntrySpec | FormSpec:
+        """As every battery source's; a refresh token rejected (no password typed) says so."""
+        try:
+            return await super().async_flow_submit(step)
+        except FlowError as err:
+            if _token_rejected(err, step.user_input):
+                raise FlowError("invalid_refresh_token") from err
+            raise
+
+    @classmethod
+    async def async_credentials_submit(cls, step: CredentialsStep) -> tuple[str, dict[str, Any]]:
+        """As every battery source's; a refresh token rejected (no password typed) says so."""
+        try:
+            return await super().async_credentials_submit(step)
+        except FlowError as err:
+            if _token_rejected(err, step.user_input):
+                raise FlowError("invalid_refresh_token") from err
+            raise
 
     @classmethod
     def entry(cls, data: dict[str, Any], battery: str, name: str) -> EntrySpec:
