@@ -24,6 +24,15 @@ from .entity_registry_dump import (
 )
 
 
+#: Entities added on purpose since the fixture was written: new entities may come, but each
+#: one is named here, so that none appears (or changes an id) by accident.
+ADDED: dict[str, set[str]] = {
+    "xolta": {"sensor.xolta_sandbox_house_house_energy_consumed"},  # XOLTA's house counter
+}
+#: Entities removed on purpose (never had a value).
+REMOVED: dict[str, set[str]] = {}
+
+
 @pytest.fixture
 def start(case: str) -> datetime:
     """The sandbox starts at the time the case's own tests start."""
@@ -49,4 +58,11 @@ async def test_registry_as_before(hass: HomeAssistant, case: str) -> None:
     if os.environ.get(WRITE_ENV):
         before[case] = registry
         REGISTRY_BEFORE.write_text(json.dumps(dict(sorted(before.items())), indent=1) + "\n")
-    assert registry == before[case]
+    expected = {
+        entity_id: entity
+        for entity_id, entity in before[case].items()
+        if entity_id not in REMOVED.get(case, set())
+    }
+    added = set(registry) - set(expected)
+    assert added == ADDED.get(case, set())
+    assert {entity_id: registry[entity_id] for entity_id in expected} == expected

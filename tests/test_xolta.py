@@ -43,6 +43,7 @@ TRUTH = {
     "pv_energy": "pv_kwh",
     "grid_import_energy": "grid_import_kwh",
     "grid_export_energy": "grid_export_kwh",
+    "house_energy": "load_kwh",
 }
 ENTITY = {
     "battery_charged_energy": "battery_energy_charged",
@@ -50,6 +51,7 @@ ENTITY = {
     "pv_energy": "pv_energy",
     "grid_import_energy": "grid_energy_imported",
     "grid_export_energy": "grid_energy_exported",
+    "house_energy": "house_energy_consumed",
 }
 
 

@@ -268,6 +268,7 @@ BATTERY_METRICS: Final[tuple[EnergyHubEntityDescription, ...]] = (
     _energy_kwh("pv_energy"),
     _energy_kwh("grid_import_energy"),
     _energy_kwh("grid_export_energy"),
+    _energy_kwh("house_energy"),  # XOLTA: the house's own consumption, as XOLTA measures it
     EnergyHubSensorEntityDescription(
         key="estimated_capacity",
         device_class=SensorDeviceClass.ENERGY_STORAGE,

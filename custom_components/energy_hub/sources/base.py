@@ -497,14 +497,6 @@ class Source[DataT](ABC):
         """Take back what :meth:`persist` returned before a restart (ignore what is odd)."""
         return
 
-    def repair_issues(self, data: DataT, now: datetime) -> list[RepairIssue]:
-        """The repair issues the held data call for now; the coordinator raises these and
-        removes the entry's others after each update and history run."""
-        return []
-
-    def diagnostics(self, data: DataT | None) -> dict[str, Any]:
-        """A summary of the held data for the diagnostics download (redacted by the caller)."""
-        return {}
     # --- sources that read Home Assistant itself (the Home source) -----------------------
     #: Whether the readings come from the source's own statistics: refreshed after each
     #: history run.
@@ -519,3 +511,11 @@ class Source[DataT](ABC):
         """Entities whose state changes move the readings (computed again, no request)."""
         return []
 
+    def repair_issues(self, data: DataT, now: datetime) -> list[RepairIssue]:
+        """The repair issues the held data call for now; the coordinator raises these and
+        removes the entry's others after each update and history run."""
+        return []
+
+    def diagnostics(self, data: DataT | None) -> dict[str, Any]:
+        """A summary of the held data for the diagnostics download (redacted by the caller)."""
+        return {}

@@ -84,6 +84,7 @@ COUNTERS: Final = (
     "pv_energy",
     "grid_import_energy",
     "grid_export_energy",
+    "house_energy",
 )
 _COUNTER_NAMES: Final = {
     "battery_charged_energy": "battery charged",
@@ -91,6 +92,7 @@ _COUNTER_NAMES: Final = {
     "pv_energy": "PV produced",
     "grid_import_energy": "grid imported",
     "grid_export_energy": "grid exported",
+    "house_energy": "house consumption",
 }
 
 
@@ -102,6 +104,7 @@ def bucket_energy(bucket: XoltaInterval) -> dict[str, float | None]:
         "pv_energy": bucket.pv_kwh,
         "grid_import_energy": bucket.grid_import_kwh,
         "grid_export_energy": bucket.grid_export_kwh,
+        "house_energy": bucket.load_kwh,
     }
 
 
