@@ -29,8 +29,14 @@ from .entity_registry_dump import (
 ADDED: dict[str, set[str]] = {
     "xolta": {"sensor.xolta_sandbox_house_house_energy_consumed"},  # XOLTA's house counter
 }
-#: Entities removed on purpose (never had a value).
-REMOVED: dict[str, set[str]] = {}
+#: Entities removed on purpose: a fixed gas tariff's next and previous rate never had a value.
+REMOVED: dict[str, set[str]] = {
+    "octopus": {
+        "sensor.octopus_gas_0001_next_rate",
+        "sensor.octopus_gas_0001_next_rate_start",
+        "sensor.octopus_gas_0001_previous_rate",
+    },
+}
 
 
 @pytest.fixture

@@ -103,6 +103,10 @@ _ACCOUNT = re.compile(r"^A-[A-Z0-9]{8}$")
 YIELD_EVERY = 2000
 
 
+#: Readings a meter whose price does not change shows nothing in.
+SINGLE_PRICE_HIDDEN = frozenset({"rate_next", "rate_next_start", "rate_previous"})
+
+
 def pence_to_pounds(pence: float) -> float:
     """Octopus prices are pence; sensors and statistics use pounds."""
     return round(pence / 100, 6)
@@ -627,7 +631,15 @@ class OctopusSource(Source[OctopusData]):
             time_of_use = (
                 len({r.value for r in rates if r.end > today[0] and r.start < today[1]}) > 1
             )
-            out += [r for r in readings if time_of_use or r.metric != "cheapest_rate_now"]
+            # A price that never changes in what is held (a fixed tariff) has no next or
+            # previous rate: those sensors would never have a value.
+            changes = not rates or len({r.value for r in rates}) > 1
+            out += [
+                r
+                for r in readings
+                if (time_of_use or r.metric != "cheapest_rate_now")
+                and (changes or r.metric not in SINGLE_PRICE_HIDDEN)
+            ]
             if "standing" in _kinds(meter):
                 standing = self._store("standing", tariff).value_at(now) if tariff else None
                 out.append(
