@@ -49,6 +49,7 @@ GOOD: Mapping[str, Mapping[str, tuple[Any, ...]]] = {
     "aretas": {"username": (sb_aretas.USERNAME,), "password": (sb_aretas.PASSWORD,)},
     "carbon_intensity": {"postcode": ("", "NG1 1AA")},
     "elexon": {},
+    "home": {"name": ("Home",)},
     "hoymiles": {"username": (sb_hoymiles.DEMO_USER,), "password": (sb_hoymiles.PASSWORD,)},
     "octopus": {
         "api_key": (sb_octopus.API_KEY,),
@@ -374,6 +375,7 @@ _ENTRY_DATA = {
     "aretas": {"username": "u", "password": "p", "mac": 1, "name": "BESS"},
     "carbon_intensity": {},
     "elexon": {},
+    "home": {"name": "Home"},
     "hoymiles": {"username": "u", "password": "p"},
     "octopus": {"api_key": "k", "account_number": "A-1B2C3D4E"},
     "tariff": {"name": "Home", "direction": "import", "currency": "GBP"},

@@ -328,7 +328,17 @@ async def test_flow_defaults_from_the_energy_dashboard(hass: HomeAssistant) -> N
         }
     )
     flow_id = await start_flow(hass, "home")
-    result = await hass.config_entries.flow.async_configure(flow_id, {})
+    with (
+        patch(
+            "custom_components.energy_hub.api.carbon_intensity.CarbonIntensityClient.intensity_history",
+            fake_history,
+        ),
+        patch(
+            "custom_components.energy_hub.sources.carbon_intensity.CarbonIntensitySource.async_update"
+        ),
+    ):
+        result = await hass.config_entries.flow.async_configure(flow_id, {})
+        await hass.async_block_till_done(wait_background_tasks=True)
     assert result["type"] is FlowResultType.CREATE_ENTRY
     assert result["title"] == "Home"
     assert result["options"] == {
@@ -494,3 +504,42 @@ async def test_options_turn_outputs_on_and_off(
         ),
         6,
     )
+
+
+async def test_reconfigure_renames_the_home_keeping_its_statistics(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory
+) -> None:
+    """Reconfigure renames the home (title, unique id); its statistics keep their ids and
+    go on; a name another home has is refused with its text."""
+    freezer.move_to(NOW)
+    await import_statistics(hass, inputs())
+    entry = home_entry()
+    entry.add_to_hass(hass)
+    other = MockConfigEntry(
+        domain=DOMAIN,
+        title="Cottage",
+        unique_id="home_cottage",
+        data={"source": "home", "name": "Cottage", "slug": "cottage"},
+        options={},
+    )
+    other.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done(wait_background_tasks=True)
+    before = await stored(hass, "energy_hub:home_home_consumption")
+
+    result = await entry.start_reconfigure_flow(hass)
+    assert result["step_id"] == "home_reconfigure"
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], {"name": "Cottage"})
+    assert result["errors"] == {"name": "home_already_added"}
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"name": "Main house"}
+    )
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "reconfigure_successful"
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert entry.title == "Main house"
+    assert entry.unique_id == "home_main_house"
+    assert entry.data["slug"] == "home"
+    after = await stored(hass, "energy_hub:home_home_consumption")
+    assert after == before
+    assert state_of(hass, "sensor.home_consumption_today")  # the entity id stays

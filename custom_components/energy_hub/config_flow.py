@@ -250,6 +250,12 @@ class EnergyHubConfigFlow(ConfigFlow, domain=DOMAIN):
         """Elexon BMRS: another server."""
         return await self.async_step_reconfigure(user_input)
 
+    async def async_step_home_reconfigure(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Home: its name."""
+        return await self.async_step_reconfigure(user_input)
+
     async def async_step_tariff_reconfigure(
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:

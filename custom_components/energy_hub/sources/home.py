@@ -42,8 +42,10 @@ import voluptuous as vol
 from ..api.carbon_intensity import IntensityPoint
 from ..const import CONF_SOURCE, DOMAIN
 from .base import (
+    CredentialsStep,
     DeviceSpec,
     EntrySpec,
+    EntryUpdate,
     FlowError,
     FlowStep,
     FormSpec,
@@ -60,6 +62,7 @@ _LOGGER = logging.getLogger(__name__)
 
 KEY = "home"
 CONF_NAME = "name"
+CONF_SLUG = "slug"
 CONF_CARBON_ENTRY = "carbon_entry"
 CONF_GRID_IMPORT = "grid_import"
 CONF_GRID_EXPORT = "grid_export"
@@ -323,7 +326,7 @@ class HomeSource(Source[HomeData]):
     def setup(self) -> None:
         """The home's name (part of every statistic id) and what it reads."""
         self.name = str(self.data.get(CONF_NAME) or DEFAULT_NAME)
-        self.slug = slugify(self.data.get("slug") or self.name) or "home"
+        self.slug = str(self.data.get(CONF_SLUG) or slugify(self.name) or KEY)
         self.hass: HomeAssistant | None = None
         #: Half-hour start -> g/kWh, from range requests and the Carbon Intensity entry.
         self.intensity: dict[datetime, float] = {}
@@ -412,8 +415,41 @@ class HomeSource(Source[HomeData]):
         return EntrySpec(
             title=name,
             unique_id=f"{KEY}_{slugify(name)}",
-            data={CONF_SOURCE: KEY, CONF_NAME: name},
+            # The slug names the statistics: it stays when the home is renamed.
+            data={CONF_SOURCE: KEY, CONF_NAME: name, CONF_SLUG: slugify(name) or KEY},
             options=options,
+        )
+
+    reconfigure_step_id: ClassVar[str] = "home_reconfigure"
+
+    @classmethod
+    def reconfigure_schema(cls) -> vol.Schema:
+        """The home's name (its inputs are options: Configure)."""
+        return vol.Schema({vol.Required(CONF_NAME): selector.TextSelector()})
+
+    @classmethod
+    def reconfigure_values(cls, data: Mapping[str, Any]) -> dict[str, Any]:
+        """The stored name."""
+        return {CONF_NAME: data.get(CONF_NAME)}
+
+    @classmethod
+    async def async_reconfigure_submit(cls, step: CredentialsStep) -> EntryUpdate:
+        """A new name; the statistics keep their ids (the slug stays); a name another home
+        has is refused."""
+        name = str(step.user_input.get(CONF_NAME) or "").strip()
+        if not name:
+            raise FlowError("invalid_name", CONF_NAME)
+        unique_id = f"{KEY}_{slugify(name)}"
+        other = step.hass.config_entries.async_entry_for_domain_unique_id(DOMAIN, unique_id)
+        old_name = str(step.data.get(CONF_NAME) or DEFAULT_NAME)
+        if other is not None and unique_id != f"{KEY}_{slugify(old_name)}":
+            raise FlowError("home_already_added", CONF_NAME, {"title": other.title})
+        slug = str(step.data.get(CONF_SLUG) or slugify(old_name) or KEY)
+        return EntryUpdate(
+            unique_id=unique_id,
+            data={CONF_NAME: name, CONF_SLUG: slug},
+            title=name,
+            same_entry=False,
         )
 
     @classmethod
