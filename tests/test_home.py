@@ -10,7 +10,9 @@ from unittest.mock import patch
 from zoneinfo import ZoneInfo
 
 from freezegun.api import FrozenDateTimeFactory
+from homeassistant.components.energy import data as energy_data
 from homeassistant.components.energy.data import async_get_manager
+from homeassistant.components.energy.validate import async_validate
 from homeassistant.components.recorder.models import (
     StatisticData,
     StatisticMeanType,
@@ -27,6 +29,7 @@ from homeassistant.helpers.recorder import get_instance
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 from pytest_homeassistant_custom_component.components.recorder.common import (
     async_wait_recording_done,
+    do_adhoc_statistics,
 )
 
 from custom_components.energy_hub.api.carbon_intensity import IntensityPoint
@@ -543,3 +546,44 @@ async def test_reconfigure_renames_the_home_keeping_its_statistics(
     after = await stored(hass, "energy_hub:home_home_consumption")
     assert after == before
     assert state_of(hass, "sensor.home_consumption_today")  # the entity id stays
+
+
+async def test_the_energy_dashboard_takes_the_home_statistic(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory
+) -> None:
+    """Wired into the Energy dashboard (2026.11: the home consumption card's ``home`` source,
+    with the home power sensor; 2026.10: an individual device), ``energy/validate`` reports
+    no issue."""
+    freezer.move_to(NOW)
+    await import_statistics(hass, inputs())
+    hass.states.async_set("sensor.grid_power", "1200", {"unit_of_measurement": "W"})
+    await setup_integration(hass, home_entry(grid_power="sensor.grid_power"))
+    assert float(state_of(hass, "sensor.home_power")) == 1200
+    manager = await async_get_manager(hass)
+    consumption = "energy_hub:home_home_consumption"
+    if hasattr(energy_data, "HomeSourceType"):  # Home Assistant 2026.11
+        await manager.async_update(
+            {
+                "energy_sources": [
+                    {
+                        "type": "home",
+                        "stat_energy_to": consumption,
+                        "stat_rate": "sensor.home_power",
+                    }
+                ]
+            }
+        )
+    else:
+        await manager.async_update({"device_consumption": [{"stat_consumption": consumption}]})
+    # An hour on, Home Assistant has compiled the power sensor's statistics.
+    await async_wait_recording_done(hass)
+    freezer.move_to(NOW + HOUR)
+    do_adhoc_statistics(hass, start=NOW.replace(minute=NOW.minute - NOW.minute % 5))
+    await async_wait_recording_done(hass)
+    # What the websocket command energy/validate answers.
+    issues = (await async_validate(hass)).as_dict()
+    assert all(not source for source in issues["energy_sources"]), issues
+    assert all(not device for device in issues["device_consumption"]), issues
+    assert issues[
+        "energy_sources" if hasattr(energy_data, "HomeSourceType") else "device_consumption"
+    ]
