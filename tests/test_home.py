@@ -557,7 +557,7 @@ async def test_the_energy_dashboard_takes_the_home_statistic(
     freezer.move_to(NOW)
     await import_statistics(hass, inputs())
     hass.states.async_set("sensor.grid_power", "1200", {"unit_of_measurement": "W"})
-    await setup_integration(hass, home_entry(grid_power="sensor.grid_power"))
+    entry = await setup_integration(hass, home_entry(grid_power="sensor.grid_power"))
     assert float(state_of(hass, "sensor.home_power")) == 1200
     manager = await async_get_manager(hass)
     consumption = "energy_hub:home_home_consumption"
@@ -587,3 +587,4 @@ async def test_the_energy_dashboard_takes_the_home_statistic(
     assert issues[
         "energy_sources" if hasattr(energy_data, "HomeSourceType") else "device_consumption"
     ]
+    await hass.config_entries.async_unload(entry.entry_id)  # nothing runs after the recorder
