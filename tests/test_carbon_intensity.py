@@ -85,12 +85,16 @@ async def test_national_sensors_exact(
         "end": "2018-01-20T12:30:00+00:00",
         "intensity": 263,
         "index": "moderate",
+        "from": "2018-01-20T12:00:00+00:00",
+        "to": "2018-01-20T12:30:00+00:00",
     }
     assert forecast[22] == {
         "start": "2018-01-20T23:00:00+00:00",
         "end": "2018-01-20T23:30:00+00:00",
         "intensity": 80,
         "index": "low",
+        "from": "2018-01-20T23:00:00+00:00",
+        "to": "2018-01-20T23:30:00+00:00",
     }
     index = hass.states.get(f"{PREFIX}_carbon_intensity_index")
     assert index is not None

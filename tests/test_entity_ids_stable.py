@@ -28,6 +28,20 @@ from .entity_registry_dump import (
 #: one is named here, so that none appears (or changes an id) by accident.
 ADDED: dict[str, set[str]] = {
     "xolta": {"sensor.xolta_sandbox_house_house_energy_consumed"},  # XOLTA's house counter
+    # Issue 13: day-rate events (Predbat), and the export meter's "highest rate now".
+    "octopus": {
+        f"event.octopus_{meter}_{day}_day_rates"
+        for meter in ("electricity_import_0001", "electricity_export_0002", "gas_0001")
+        for day in ("previous", "current", "next")
+    }
+    | {"binary_sensor.octopus_electricity_export_0002_highest_rate_now"},
+    "tariff_import": {
+        f"event.flux_import_{day}_day_rates" for day in ("previous", "current", "next")
+    },
+    "tariff_export_eur": {
+        f"event.feed_in_{day}_day_rates" for day in ("previous", "current", "next")
+    }
+    | {"binary_sensor.feed_in_highest_rate_now"},
 }
 #: Entities removed on purpose: a fixed gas tariff's next and previous rate never had a value.
 REMOVED: dict[str, set[str]] = {
@@ -35,7 +49,21 @@ REMOVED: dict[str, set[str]] = {
         "sensor.octopus_gas_0001_next_rate",
         "sensor.octopus_gas_0001_next_rate_start",
         "sensor.octopus_gas_0001_previous_rate",
+        # Issue 13: an export meter's best time is its highest rate (highest_rate_now).
+        "binary_sensor.octopus_electricity_export_0002_cheapest_rate_now",
     },
+    "tariff_export_eur": {"binary_sensor.feed_in_cheapest_rate_now"},
+}
+#: Attributes added on purpose to entities that were there before (ids and all else as
+#: before): entity id -> attribute names, each kept out of the recorder too.
+ATTRIBUTES_ADDED: dict[str, dict[str, set[str]]] = {
+    # Issue 13: the current rate carries ``rates`` (Predbat, EMHASS), unrecorded.
+    "octopus": {
+        f"sensor.octopus_{meter}_current_rate": {"rates"}
+        for meter in ("electricity_import_0001", "electricity_export_0002", "gas_0001")
+    },
+    "tariff_import": {"sensor.flux_import_current_rate": {"rates"}},
+    "tariff_export_eur": {"sensor.feed_in_current_rate": {"rates"}},
 }
 
 
@@ -69,6 +97,11 @@ async def test_registry_as_before(hass: HomeAssistant, case: str) -> None:
         for entity_id, entity in before[case].items()
         if entity_id not in REMOVED.get(case, set())
     }
+    for entity_id, names in ATTRIBUTES_ADDED.get(case, {}).items():
+        entity = expected[entity_id]
+        expected[entity_id] = entity | {
+            key: sorted({*entity[key], *names}) for key in ("attributes", "unrecorded_attributes")
+        }
     added = set(registry) - set(expected)
     assert added == ADDED.get(case, set())
     assert {entity_id: registry[entity_id] for entity_id in expected} == expected

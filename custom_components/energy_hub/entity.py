@@ -5,6 +5,7 @@ category, enabled by default) comes from its entity description in the metric ca
 """
 
 from collections.abc import Callable, Mapping
+from functools import cache
 from typing import Any
 
 from homeassistant.core import callback
@@ -61,6 +62,14 @@ class EnergyHubEntity(CoordinatorEntity[EnergyHubCoordinator[Any]]):
         return reading.attributes if reading else None
 
 
+@cache
+def _own_unrecorded_class(cls: type[Entity], extra: frozenset[str]) -> type[Entity]:
+    """``cls`` keeping ``extra`` out of the recorder too: Home Assistant reads the attributes
+    to leave out once per class, so a metric with its own gets its own subclass."""
+    unrecorded = frozenset(getattr(cls, "_unrecorded_attributes", frozenset())) | extra
+    return type(cls.__name__, (cls,), {"_unrecorded_attributes": unrecorded})
+
+
 @callback
 def async_setup_platform[DescriptionT: EnergyHubEntityDescription](
     entry: EnergyHubConfigEntry,
@@ -84,7 +93,10 @@ def async_setup_platform[DescriptionT: EnergyHubEntityDescription](
             description = METRICS[reading.metric]
             if isinstance(description, description_type) and key not in known:
                 known[key] = reading.device
-                new.append(factory(coordinator, reading, description))
+                make = factory
+                if description.own_unrecorded_attributes and isinstance(factory, type):
+                    make = _own_unrecorded_class(factory, description.own_unrecorded_attributes)
+                new.append(make(coordinator, reading, description))
         if new:
             async_add_entities(new)
 

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import ClassVar, Final
 
 from homeassistant.components.binary_sensor import BinarySensorEntityDescription
+from homeassistant.components.event import EventEntityDescription
 from homeassistant.components.sensor import (
     SensorDeviceClass,
     SensorEntityDescription,
@@ -41,6 +42,9 @@ class EnergyHubEntityDescription(EntityDescription):
     platform: ClassVar[Platform]
     #: Attributes too large or too volatile for the recorder (forecasts, rate tables).
     unrecorded_attributes: frozenset[str] = frozenset()
+    #: Attributes kept out of the recorder on this metric's entities only (their own entity
+    #: class): the shared set above stays as it was, so no other entity's state info changes.
+    own_unrecorded_attributes: frozenset[str] = frozenset()
 
     def __post_init__(self) -> None:
         """The translation key is the key (unless one is given)."""
@@ -62,6 +66,16 @@ class EnergyHubBinarySensorEntityDescription(
     """An on/off reading Energy Hub can create."""
 
     platform: ClassVar[Platform] = Platform.BINARY_SENSOR
+
+
+@dataclass(frozen=True, kw_only=True)
+class EnergyHubEventEntityDescription(EnergyHubEntityDescription, EventEntityDescription):
+    """An event entity: fired again whenever its reading's attributes change (a day's rates).
+
+    The reading's value is the event type, its attributes the event's.
+    """
+
+    platform: ClassVar[Platform] = Platform.EVENT
 
 
 CARBON_INDEX_OPTIONS: Final = ("very_low", "low", "moderate", "high", "very_high")
@@ -206,12 +220,21 @@ def _price(key: str) -> EnergyHubSensorEntityDescription:
     )
 
 
+#: Event types of the day-rate events, before ``_<day>_day_rates``: the Octopus Energy
+#: integration's own for Octopus meters, Energy Hub's for a typed-in tariff.
+DAY_RATES_EVENT_KINDS: Final = (
+    "octopus_energy_electricity",
+    "octopus_energy_gas",
+    "energy_hub_tariff",
+)
+
 RATE_METRICS: Final[tuple[EnergyHubEntityDescription, ...]] = (
     EnergyHubSensorEntityDescription(
         key="rate_current",
         state_class=SensorStateClass.MEASUREMENT,
         suggested_display_precision=4,
         unrecorded_attributes=frozenset({"rates_today", "rates_tomorrow"}),
+        own_unrecorded_attributes=frozenset({"rates"}),
     ),
     _price("rate_next"),
     _price("rate_previous"),
@@ -221,6 +244,22 @@ RATE_METRICS: Final[tuple[EnergyHubEntityDescription, ...]] = (
     _price("standing_charge"),
     _timestamp("rate_next_start"),
     EnergyHubBinarySensorEntityDescription(key="cheapest_rate_now"),
+    # Export meters: the best time to export is the dearest.
+    EnergyHubBinarySensorEntityDescription(key="highest_rate_now"),
+    # Standing windows (``variant``: the window's name): the next or current best window.
+    _timestamp("window_start"),
+    _timestamp("window_end"),
+    EnergyHubSensorEntityDescription(key="window_price", suggested_display_precision=4),
+    EnergyHubBinarySensorEntityDescription(key="window_active"),
+    # A day's rates as the Octopus Energy integration's events carry them (Predbat reads them).
+    *(
+        EnergyHubEventEntityDescription(
+            key=f"{day}_day_rates",
+            event_types=[f"{kind}_{day}_day_rates" for kind in DAY_RATES_EVENT_KINDS],
+            own_unrecorded_attributes=frozenset({"rates"}),
+        )
+        for day in ("previous", "current", "next")
+    ),
     EnergyHubSensorEntityDescription(key="tariff_code", entity_category=EntityCategory.DIAGNOSTIC),
     _timestamp("latest_reading", EntityCategory.DIAGNOSTIC),
 )

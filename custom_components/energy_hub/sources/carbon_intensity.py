@@ -352,12 +352,15 @@ class CarbonIntensitySource(Source[CarbonIntensityData]):
             elif data.generation and not data.generation.start <= now < data.generation.end:
                 data = replace(data, generation=None)
         current = next((s for s in data.slots if s.start <= now < s.end), None)
+        # ``from``/``to`` as well: the Carbon Intensity API's own names, which Predbat reads.
         forecast = [
             {
                 "start": slot.start.isoformat(),
                 "end": slot.end.isoformat(),
                 "intensity": slot.intensity,
                 "index": _index(slot.index),
+                "from": slot.start.isoformat(),
+                "to": slot.end.isoformat(),
             }
             for slot in data.slots
             if slot.end > now and slot.start < now + FORECAST_HORIZON

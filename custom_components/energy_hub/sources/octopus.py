@@ -62,7 +62,19 @@ from .base import (
     entry_base_url,
     secret_selector,
 )
-from .rates import Rate, local_day, next_change, rate_readings
+from .rates import (
+    CONF_WINDOWS,
+    BestWindow,
+    Rate,
+    WindowSpec,
+    day_rate_readings,
+    local_day,
+    next_change,
+    parse_windows,
+    rate_readings,
+    window_edges,
+    window_readings,
+)
 
 KEY = "octopus"
 CONF_API_KEY = "api_key"
@@ -70,6 +82,8 @@ CONF_ACCOUNT_NUMBER = "account_number"
 CONF_BACKFILL_DAYS = "backfill_days"
 CONF_CALORIFIC_VALUE = "gas_calorific_value"
 CONF_GAS_UNIT = "gas_meter_unit"
+#: Standing windows of export meters (``windows``: of import meters).
+CONF_EXPORT_WINDOWS = "export_windows"
 DEFAULT_BACKFILL_DAYS = 365
 MAX_BACKFILL_DAYS = 3 * 365
 DEFAULT_CALORIFIC_VALUE = 39.5
@@ -323,6 +337,10 @@ async def _check(client: OctopusClient, number: str) -> Account:
         raise FlowError("cannot_connect") from err
 
 
+def _windows_selector() -> selector.TextSelector:
+    return selector.TextSelector(selector.TextSelectorConfig(multiline=True))
+
+
 def _credentials() -> dict[Any, Any]:
     return {vol.Required(CONF_API_KEY): secret_selector()}
 
@@ -350,6 +368,12 @@ class OctopusSource(Source[OctopusData]):
         #: Tariffs whose rates answered 404, and when to ask again.
         self._missing: dict[str, datetime] = {}
         self._history_misses = 0
+        self.windows: dict[str, tuple[WindowSpec, ...]] = {
+            "import": parse_windows(str(self.options.get(CONF_WINDOWS) or "")),
+            "export": parse_windows(str(self.options.get(CONF_EXPORT_WINDOWS) or "")),
+        }
+        #: The standing windows last shown (a running one is kept to its end).
+        self._shown: dict[str, BestWindow] = {}
 
     # --- config flow -------------------------------------------------------------------
     @classmethod
@@ -413,17 +437,25 @@ class OctopusSource(Source[OctopusData]):
                         options=list(GAS_UNITS), translation_key=CONF_GAS_UNIT
                     )
                 ),
+                vol.Optional(CONF_WINDOWS): _windows_selector(),
+                vol.Optional(CONF_EXPORT_WINDOWS): _windows_selector(),
             }
         )
 
     @classmethod
     def validate_options(cls, user_input: dict[str, Any]) -> dict[str, Any]:
-        """Whole days; numbers as numbers."""
-        return {
+        """Whole days; numbers as numbers; standing windows that parse (kept as typed,
+        trimmed; none: no key)."""
+        options: dict[str, Any] = {
             CONF_BACKFILL_DAYS: int(user_input[CONF_BACKFILL_DAYS]),
             CONF_CALORIFIC_VALUE: float(user_input[CONF_CALORIFIC_VALUE]),
             CONF_GAS_UNIT: str(user_input[CONF_GAS_UNIT]),
         }
+        for name in (CONF_WINDOWS, CONF_EXPORT_WINDOWS):
+            if text := str(user_input.get(name) or "").strip():
+                parse_windows(text, name)
+                options[name] = text
+        return options
 
     # --- rates -------------------------------------------------------------------------
     def _store(self, kind: str, tariff: str) -> RateStore:
@@ -594,7 +626,7 @@ class OctopusSource(Source[OctopusData]):
     def next_tick(self, data: OctopusData, now: datetime) -> datetime | None:
         """The next rate edge of any meter, or the next UK midnight."""
         start, end = self._window(now)
-        edges = [local_day(now, UK)[1]]
+        edges = [local_day(now, UK)[1], *window_edges(self._shown, now)]
         for meter in data.meters:
             tariff = meter.tariff_at(now)
             if tariff and (edge := next_change(self._store("unit", tariff).rates(start, end), now)):
@@ -626,7 +658,32 @@ class OctopusSource(Source[OctopusData]):
         for meter in data.meters:
             tariff = meter.tariff_at(now)
             rates = self._store("unit", tariff).rates(start, end) if tariff else []
-            readings = rate_readings(rates, now, UK, device=meter.key, unit="GBP/kWh")
+            export = meter.kind == "export"
+            readings = rate_readings(
+                rates, now, UK, device=meter.key, unit="GBP/kWh", export=export
+            )
+            fuel = "gas" if meter.kind == "gas" else "electricity"
+            readings += day_rate_readings(
+                rates,
+                now,
+                UK,
+                device=meter.key,
+                event_kind=f"octopus_energy_{fuel}",
+                tariff_code=tariff,
+            )
+            if meter.kind != "gas":
+                readings += window_readings(
+                    self.windows[meter.kind],
+                    lambda lo, hi, meter=meter: (
+                        self.rates_between(data, lo, hi, meter.identifier) or []
+                    ),
+                    now,
+                    UK,
+                    device=meter.key,
+                    unit="GBP/kWh",
+                    export=export,
+                    shown=self._shown,
+                )
             today = local_day(now, UK)
             time_of_use = (
                 len({r.value for r in rates if r.end > today[0] and r.start < today[1]}) > 1
@@ -637,7 +694,7 @@ class OctopusSource(Source[OctopusData]):
             out += [
                 r
                 for r in readings
-                if (time_of_use or r.metric != "cheapest_rate_now")
+                if (time_of_use or r.metric not in ("cheapest_rate_now", "highest_rate_now"))
                 and (changes or r.metric not in SINGLE_PRICE_HIDDEN)
             ]
             if "standing" in _kinds(meter):

@@ -41,7 +41,18 @@ from .base import (
     Reading,
     Source,
 )
-from .rates import Rate, local_day, next_change, rate_readings
+from .rates import (
+    CONF_WINDOWS,
+    BestWindow,
+    Rate,
+    day_rate_readings,
+    local_day,
+    next_change,
+    parse_windows,
+    rate_readings,
+    window_edges,
+    window_readings,
+)
 
 KEY = "tariff"
 CONF_NAME = "name"
@@ -221,10 +232,13 @@ class TariffSource(Source[TariffData]):
     flow_steps: ClassVar[tuple[str, ...]] = (KEY,)
 
     def setup(self) -> None:
-        """Name, direction and currency from the entry; bands from its options."""
+        """Name, direction and currency from the entry; bands and windows from its options."""
         self.name = str(self.data[CONF_NAME])
         self.direction = str(self.data[CONF_DIRECTION])
         self.currency = str(self.data[CONF_CURRENCY])
+        self.windows = parse_windows(str(self.options.get(CONF_WINDOWS) or ""))
+        #: The standing windows last shown (a running one is kept to its end).
+        self._shown: dict[str, BestWindow] = {}
 
     @classmethod
     def flow_form(cls, step_id: str, user_input: Mapping[str, Any] | None) -> FormSpec:
@@ -299,15 +313,23 @@ class TariffSource(Source[TariffData]):
 
     @classmethod
     def options_schema(cls) -> vol.Schema:
-        """Edit the bands."""
-        return vol.Schema({vol.Required(CONF_BANDS): _bands_selector()})
+        """Edit the bands and the standing windows."""
+        return vol.Schema(
+            {
+                vol.Required(CONF_BANDS): _bands_selector(),
+                vol.Optional(CONF_WINDOWS): _bands_selector(),
+            }
+        )
 
     @classmethod
     def validate_options(cls, user_input: dict[str, Any]) -> dict[str, Any]:
-        """The bands must parse; they are stored as typed, trimmed."""
+        """The bands and windows must parse; they are stored as typed, trimmed (no windows:
+        no key)."""
         text = str(user_input.get(CONF_BANDS, ""))
         parse_bands(text)
-        return {CONF_BANDS: text.strip()}
+        windows = str(user_input.get(CONF_WINDOWS) or "").strip()
+        parse_windows(windows)
+        return {CONF_BANDS: text.strip()} | ({CONF_WINDOWS: windows} if windows else {})
 
     @property
     def request_count(self) -> int:
@@ -330,8 +352,9 @@ class TariffSource(Source[TariffData]):
         )
 
     def next_tick(self, data: TariffData, now: datetime) -> datetime | None:
-        """The next band edge."""
-        return next_change(self._rates(data, now), now)
+        """The next band edge, or a standing window's start or end if sooner."""
+        edges = [next_change(self._rates(data, now), now), *window_edges(self._shown, now)]
+        return min((edge for edge in edges if edge is not None), default=None)
 
     def devices(self, data: TariffData) -> list[DeviceSpec]:
         """The tariff as a service device."""
@@ -346,15 +369,28 @@ class TariffSource(Source[TariffData]):
         ]
 
     def readings(self, data: TariffData, now: datetime) -> list[Reading]:
-        """Current and next price, when the next starts, cheapest band now."""
-        return rate_readings(
-            self._rates(data, now),
-            now,
-            dt_util.get_default_time_zone(),
-            device="tariff",
-            unit=f"{self.currency}/kWh",
-            full=False,
-        )
+        """Current and next price, when the next starts, cheapest band now (export: highest);
+        the day-rate events; the standing windows."""
+        tz = dt_util.get_default_time_zone()
+        rates = self._rates(data, now)
+        unit = f"{self.currency}/kWh"
+        export = self.direction == "export"
+        return [
+            *rate_readings(rates, now, tz, device="tariff", unit=unit, full=False, export=export),
+            *day_rate_readings(
+                rates, now, tz, device="tariff", event_kind="energy_hub_tariff", tariff_code=None
+            ),
+            *window_readings(
+                self.windows,
+                lambda start, end: self.rates_between(data, start, end),
+                now,
+                tz,
+                device="tariff",
+                unit=unit,
+                export=export,
+                shown=self._shown,
+            ),
+        ]
 
     def diagnostics(self, data: TariffData | None) -> dict[str, Any]:
         """The periods as parsed."""
