@@ -34,6 +34,7 @@ START = datetime(2026, 6, 10, 11, 5, tzinfo=UTC)
 REGION = 12  # South England (the sandbox's BS postcodes)
 IMPORT = f"energy_hub:octopus_{sb.IMPORT_MPAN}_import_energy"
 EXPORT = f"energy_hub:octopus_{sb.EXPORT_MPAN}_export_energy"
+GAP = datetime(2026, 1, 14, 17, tzinfo=UTC)  # the intensity's two half-hours missing
 
 
 @pytest.fixture
@@ -132,11 +133,17 @@ async def test_a_year_of_home_outputs_from_the_sandbox(
 ) -> None:
     """Home consumption, the footprint of grid import, what export avoided and the cost of
     the import, for a year: each hour as the ground truth says (to the Wh, the gram and
-    0.01 p), 23 and 25 hours on the clock-change days, the intensity in 27 requests; the next
-    day adds the new hours with one request and rewrites nothing it should not."""
+    0.01 p), 23 and 25 hours on the clock-change days, an hour without intensity a gap, the
+    intensity in 27 requests; the next day adds the new hours with one request (the gap is not
+    asked again) and rewrites nothing it should not."""
     await hass.config.async_set_time_zone("Europe/London")
     octopus = await setup_integration(hass, octopus_entry(days=365, title="Octopus"))
     carbon = await setup_integration(hass, carbon_entry())
+    # An hour the Carbon Intensity API has no data for (an outage): a gap in the footprint.
+    response = await sandbox.put(
+        f"/_admin/carbon-intensity/gaps/{GAP:%Y-%m-%dT%H:%MZ}/{GAP + HOUR:%Y-%m-%dT%H:%MZ}"
+    )
+    assert response.status == 200
     home = await setup_integration(hass, home_entry(carbon.entry_id, octopus.entry_id))
     source = home.runtime_data.source
     assert source.request_count == 27
@@ -150,9 +157,9 @@ async def test_a_year_of_home_outputs_from_the_sandbox(
         h: max(truth_kwh(sb.IMPORT_MPAN, h) - truth_kwh(sb.EXPORT_MPAN, h), 0.0) for h in hours
     }
     check_continuous(await rows_of(hass, "energy_hub:home_home_consumption"), consumption, 0.0005)
-    footprint = {h: truth_kwh(sb.IMPORT_MPAN, h) * truth_grams(h) / 1000 for h in hours}
+    footprint = {h: truth_kwh(sb.IMPORT_MPAN, h) * truth_grams(h) / 1000 for h in hours if h != GAP}
     check_continuous(await rows_of(hass, "energy_hub:home_home_grid_import_co2"), footprint, 0.0005)
-    avoided = {h: truth_kwh(sb.EXPORT_MPAN, h) * truth_grams(h) / 1000 for h in hours}
+    avoided = {h: truth_kwh(sb.EXPORT_MPAN, h) * truth_grams(h) / 1000 for h in hours if h != GAP}
     check_continuous(
         await rows_of(hass, "energy_hub:home_home_export_avoided_co2"), avoided, 0.0005
     )
