@@ -64,9 +64,9 @@ from .base import (
 )
 from .rates import (
     CONF_WINDOWS,
-    BestWindow,
     Rate,
     WindowSpec,
+    WindowState,
     day_rate_readings,
     local_day,
     next_change,
@@ -372,8 +372,8 @@ class OctopusSource(Source[OctopusData]):
             "import": parse_windows(str(self.options.get(CONF_WINDOWS) or "")),
             "export": parse_windows(str(self.options.get(CONF_EXPORT_WINDOWS) or "")),
         }
-        #: The standing windows last shown (a running one is kept to its end).
-        self._shown: dict[str, BestWindow] = {}
+        #: What each standing window showed and which periods' runs have passed.
+        self._windows: dict[str, WindowState] = {}
 
     # --- config flow -------------------------------------------------------------------
     @classmethod
@@ -626,7 +626,7 @@ class OctopusSource(Source[OctopusData]):
     def next_tick(self, data: OctopusData, now: datetime) -> datetime | None:
         """The next rate edge of any meter, or the next UK midnight."""
         start, end = self._window(now)
-        edges = [local_day(now, UK)[1], *window_edges(self._shown, now)]
+        edges = [local_day(now, UK)[1], *window_edges(self._windows, now)]
         for meter in data.meters:
             tariff = meter.tariff_at(now)
             if tariff and (edge := next_change(self._store("unit", tariff).rates(start, end), now)):
@@ -682,7 +682,7 @@ class OctopusSource(Source[OctopusData]):
                     device=meter.key,
                     unit="GBP/kWh",
                     export=export,
-                    shown=self._shown,
+                    states=self._windows,
                 )
             today = local_day(now, UK)
             time_of_use = (

@@ -327,11 +327,22 @@ def window_periods(spec: WindowSpec, now: datetime, tz: tzinfo) -> list[tuple[da
 
 @dataclass(frozen=True, slots=True)
 class BestWindow:
-    """A standing window's best run: ``price`` its time-weighted average per kWh."""
+    """A standing window's best run: ``price`` its time-weighted average per kWh;
+    ``period_end`` the end of the period it was chosen in."""
 
     start: datetime
     end: datetime
     price: float
+    period_end: datetime
+
+
+@dataclass(slots=True)
+class WindowState:
+    """What a source remembers of one standing window: the run shown, and the end of the
+    last period whose run has passed (each period has one run)."""
+
+    shown: BestWindow | None = None
+    ran_until: datetime | None = None
 
 
 def best_window(
@@ -341,37 +352,51 @@ def best_window(
     tz: tzinfo,
     *,
     export: bool = False,
-    shown: BestWindow | None = None,
+    state: WindowState | None = None,
 ) -> BestWindow | None:
-    """The best run of ``spec`` in its period running now from held rates, or, once that has
-    ended, in the next period: the cheapest (``export``: the dearest). A window that is
-    running (``shown`` and started) is kept to its end, whatever rates arrive meanwhile.
-    None when no rates are held for either period."""
-    from ..planning import (  # noqa: PLC0415
+    """The best run of ``spec`` from held rates, the cheapest (``export``: the dearest): in
+    the rest of the period running now (from now to its end), or, once that period's run has
+    passed (or too little of it is left), in the next period. A run that has started is kept
+    to its end, whatever rates arrive meanwhile. None when no rates are held for it.
+
+    ``state`` (updated) carries the run shown and the periods whose run has passed.
+    """
+    from ..planning import (  # noqa: PLC0415  (planning imports this module)
         NoWindowData,
         Objective,
         find_windows,
     )
 
+    state = state if state is not None else WindowState()
+    shown = state.shown
     if shown is not None and shown.start <= now < shown.end:
         return shown
+    if shown is not None and shown.end <= now:
+        state.ran_until = max(state.ran_until or shown.period_end, shown.period_end)
     sign = -1.0 if export else 1.0
+    state.shown = None
     for start, end in window_periods(spec, now, tz):
-        prices = [Rate(r.start, r.end, sign * r.value) for r in rates_between(start, end)]
+        if state.ran_until is not None and end <= state.ran_until:
+            continue  # this period's run has passed
+        earliest = max(start, now.replace(second=0, microsecond=0))
+        if end - earliest < spec.duration:
+            continue
+        prices = [Rate(r.start, r.end, sign * r.value) for r in rates_between(earliest, end)]
         try:
             found = find_windows(
                 objective=Objective.PRICE,
                 duration=spec.duration,
-                earliest=start,
+                earliest=earliest,
                 latest=end,
                 prices=prices,
                 count=1,
             )
         except NoWindowData:
             continue
-        if found and found[0].end > now and found[0].price is not None:
+        if found and found[0].price is not None:
             best = found[0]
-            return BestWindow(best.start, best.end, round(sign * best.price, 6))
+            state.shown = BestWindow(best.start, best.end, round(sign * best.price, 6), end)
+            return state.shown
     return None
 
 
@@ -384,18 +409,14 @@ def window_readings(
     device: str,
     unit: str,
     export: bool,
-    shown: MutableMapping[str, BestWindow],
+    states: MutableMapping[str, WindowState],
 ) -> list[Reading]:
     """Start, end and average price of each standing window's best run, and whether it runs
-    now; ``shown`` (per device and window) keeps a running window to its end."""
+    now; ``states`` (per device and window) remember runs shown and passed."""
     out: list[Reading] = []
     for spec in specs:
-        key = f"{device}:{spec.slug}"
-        window = best_window(spec, rates_between, now, tz, export=export, shown=shown.get(key))
-        if window is None:
-            shown.pop(key, None)
-        else:
-            shown[key] = window
+        state = states.setdefault(f"{device}:{spec.slug}", WindowState())
+        window = best_window(spec, rates_between, now, tz, export=export, state=state)
         common: Mapping[str, Any] = {"device": device, "variant": spec.slug, "label": spec.name}
         out += [
             Reading(metric="window_start", value=window.start if window else None, **common),
@@ -415,6 +436,12 @@ def window_readings(
     return out
 
 
-def window_edges(shown: Mapping[str, BestWindow], now: datetime) -> list[datetime]:
-    """When shown windows start or end after ``now`` (their readings change then)."""
-    return [edge for w in shown.values() for edge in (w.start, w.end) if edge > now]
+def window_edges(states: Mapping[str, WindowState], now: datetime) -> list[datetime]:
+    """When shown runs start or end after ``now`` (their readings change then)."""
+    return [
+        edge
+        for state in states.values()
+        if state.shown is not None
+        for edge in (state.shown.start, state.shown.end)
+        if edge > now
+    ]

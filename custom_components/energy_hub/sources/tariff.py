@@ -43,8 +43,8 @@ from .base import (
 )
 from .rates import (
     CONF_WINDOWS,
-    BestWindow,
     Rate,
+    WindowState,
     day_rate_readings,
     local_day,
     next_change,
@@ -237,8 +237,8 @@ class TariffSource(Source[TariffData]):
         self.direction = str(self.data[CONF_DIRECTION])
         self.currency = str(self.data[CONF_CURRENCY])
         self.windows = parse_windows(str(self.options.get(CONF_WINDOWS) or ""))
-        #: The standing windows last shown (a running one is kept to its end).
-        self._shown: dict[str, BestWindow] = {}
+        #: What each standing window showed and which periods' runs have passed.
+        self._windows: dict[str, WindowState] = {}
 
     @classmethod
     def flow_form(cls, step_id: str, user_input: Mapping[str, Any] | None) -> FormSpec:
@@ -353,7 +353,7 @@ class TariffSource(Source[TariffData]):
 
     def next_tick(self, data: TariffData, now: datetime) -> datetime | None:
         """The next band edge, or a standing window's start or end if sooner."""
-        edges = [next_change(self._rates(data, now), now), *window_edges(self._shown, now)]
+        edges = [next_change(self._rates(data, now), now), *window_edges(self._windows, now)]
         return min((edge for edge in edges if edge is not None), default=None)
 
     def devices(self, data: TariffData) -> list[DeviceSpec]:
@@ -388,7 +388,7 @@ class TariffSource(Source[TariffData]):
                 device="tariff",
                 unit=unit,
                 export=export,
-                shown=self._shown,
+                states=self._windows,
             ),
         ]
 
