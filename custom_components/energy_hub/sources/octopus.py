@@ -22,6 +22,7 @@ from bisect import bisect_right
 from collections.abc import AsyncIterator, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from functools import partial
 import re
 from typing import Any, ClassVar
 from zoneinfo import ZoneInfo
@@ -674,9 +675,7 @@ class OctopusSource(Source[OctopusData]):
             if meter.kind != "gas":
                 readings += window_readings(
                     self.windows[meter.kind],
-                    lambda lo, hi, meter=meter: (
-                        self.rates_between(data, lo, hi, meter.identifier) or []
-                    ),
+                    partial(self.rates_between, data, meter=meter.identifier),
                     now,
                     UK,
                     device=meter.key,

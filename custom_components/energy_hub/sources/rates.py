@@ -347,7 +347,7 @@ class WindowState:
 
 def best_window(
     spec: WindowSpec,
-    rates_between: Callable[[datetime, datetime], Sequence[Rate]],
+    rates_between: Callable[[datetime, datetime], Sequence[Rate] | None],
     now: datetime,
     tz: tzinfo,
     *,
@@ -381,7 +381,8 @@ def best_window(
         earliest = max(start, now.replace(second=0, microsecond=0))
         if end - earliest < spec.duration:
             continue
-        prices = [Rate(r.start, r.end, sign * r.value) for r in rates_between(earliest, end)]
+        held = rates_between(earliest, end) or []
+        prices = [Rate(r.start, r.end, sign * r.value) for r in held]
         try:
             found = find_windows(
                 objective=Objective.PRICE,
@@ -393,16 +394,16 @@ def best_window(
             )
         except NoWindowData:
             continue
-        if found and found[0].price is not None:
+        if found and (price := found[0].price) is not None:
             best = found[0]
-            state.shown = BestWindow(best.start, best.end, round(sign * best.price, 6), end)
+            state.shown = BestWindow(best.start, best.end, round(sign * price, 6), end)
             return state.shown
     return None
 
 
 def window_readings(
     specs: Sequence[WindowSpec],
-    rates_between: Callable[[datetime, datetime], Sequence[Rate]],
+    rates_between: Callable[[datetime, datetime], Sequence[Rate] | None],
     now: datetime,
     tz: tzinfo,
     *,
