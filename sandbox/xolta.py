@@ -48,6 +48,7 @@ import uuid
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
+from . import xolta_official
 from .common import (
     JSONObject,
     as_utc,
@@ -1086,33 +1087,37 @@ class _Api:
         if username is None:
             return self._unauthorized()
         site_id = self._site(request, username)
-        query = request.query
-        start = _parse_time("fromDateTime", query.get("fromDateTime"))
-        end = _parse_time("toDateTime", query.get("toDateTime"))
-        resolution_text = query.get("resolutionMin", "")
-        if not re.fullmatch(r"[0-9]{1,4}", resolution_text):
-            raise _BadRequest(f"The value '{resolution_text}' is not valid for resolutionMin.")
-        resolution = int(resolution_text)
-        if resolution == 0 or resolution > _MINUTES or _MINUTES % resolution:
-            raise _BadRequest("resolutionMin must divide a day (1, 5, 10, 15, 30, 60, ...).")
-        if end <= start:
-            raise _BadRequest("toDateTime must be after fromDateTime.")
-        if end - start > MAX_SUMMARY_RANGE:
-            raise _BadRequest("The range may not exceed 31 days.")
-        consumption = query.get("CalculateConsumptionNeeded", "false").lower() == "true"
-        if self._sandbox.empty_summaries:
-            return json_response({"telemetry": []})
-        step = timedelta(minutes=resolution)
-        now = self._sandbox.state.now()
-        last = min(end, now)
-        epoch = int(start.timestamp())
-        first_end = datetime.fromtimestamp(epoch - epoch % (resolution * 60), UTC) + step
-        telemetry = []
-        bucket_end = first_end
-        while bucket_end <= last:
-            telemetry.append(summary_record(site_id, bucket_end, resolution, consumption))
-            bucket_end += step
-        return json_response({"telemetry": telemetry})
+        return summary_response(self._sandbox, site_id, request.query)
+
+
+def summary_response(sandbox: XoltaSandbox, site_id: str, query: Mapping[str, str]) -> web.Response:
+    """`GetDataSummary`'s answer for `site_id` (App API and official API alike)."""
+    start = _parse_time("fromDateTime", query.get("fromDateTime"))
+    end = _parse_time("toDateTime", query.get("toDateTime"))
+    resolution_text = query.get("resolutionMin", "")
+    if not re.fullmatch(r"[0-9]{1,4}", resolution_text):
+        raise _BadRequest(f"The value '{resolution_text}' is not valid for resolutionMin.")
+    resolution = int(resolution_text)
+    if resolution == 0 or resolution > _MINUTES or _MINUTES % resolution:
+        raise _BadRequest("resolutionMin must divide a day (1, 5, 10, 15, 30, 60, ...).")
+    if end <= start:
+        raise _BadRequest("toDateTime must be after fromDateTime.")
+    if end - start > MAX_SUMMARY_RANGE:
+        raise _BadRequest("The range may not exceed 31 days.")
+    consumption = query.get("CalculateConsumptionNeeded", "false").lower() == "true"
+    if sandbox.empty_summaries:
+        return json_response({"telemetry": []})
+    step = timedelta(minutes=resolution)
+    now = sandbox.state.now()
+    last = min(end, now)
+    epoch = int(start.timestamp())
+    first_end = datetime.fromtimestamp(epoch - epoch % (resolution * 60), UTC) + step
+    telemetry = []
+    bucket_end = first_end
+    while bucket_end <= last:
+        telemetry.append(summary_record(site_id, bucket_end, resolution, consumption))
+        bucket_end += step
+    return json_response({"telemetry": telemetry})
 
 
 @web.middleware
@@ -1142,3 +1147,4 @@ def add_routes(app: web.Application, state: SandboxState) -> None:
             web.get(f"{API_PATH}/GetDataSummary", api.data_summary),
         ]
     )
+    xolta_official.add_routes(app, state)

@@ -82,6 +82,26 @@ def xolta_entry(days: int = 1, **data: Any) -> MockConfigEntry:
     )
 
 
+def xolta_official_entry(days: int = 1, **data: Any) -> MockConfigEntry:
+    """The sandbox house through XOLTA's official API (the sandbox's one-site client); the
+    client id and secret are kept as the entry's username and password."""
+    return MockConfigEntry(
+        domain=DOMAIN,
+        title="Sandbox house",
+        unique_id=f"xolta_{data.get('site_id', XOLTA_SITE)}",
+        data={
+            "source": "xolta",
+            "connection": "api",
+            "username": "sandbox-client",
+            "password": "sandbox-secret",
+            "site_id": XOLTA_SITE,
+            "site_name": "Sandbox house",
+            **data,
+        },
+        options={"history_days": days},
+    )
+
+
 def aretas_entry(
     days: int = 1, max_gap: int | None = 60, mac: int = sb_aretas.BESS_MAC
 ) -> MockConfigEntry:

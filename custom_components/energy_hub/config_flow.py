@@ -118,6 +118,12 @@ class EnergyHubConfigFlow(ConfigFlow, domain=DOMAIN):
         """XOLTA: the site, when the account has several."""
         return await self._async_source_step(SOURCES["xolta"], "xolta_site", user_input)
 
+    async def async_step_xolta_api(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """XOLTA: the official API's client id and secret."""
+        return await self._async_source_step(SOURCES["xolta"], "xolta_api", user_input)
+
     async def async_step_aretas(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """Aretas: the account."""
         return await self._async_source_step(SOURCES["aretas"], "aretas", user_input)

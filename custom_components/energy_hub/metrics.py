@@ -10,6 +10,8 @@ from typing import ClassVar, Final
 
 from homeassistant.components.binary_sensor import BinarySensorEntityDescription
 from homeassistant.components.event import EventEntityDescription
+from homeassistant.components.number import NumberDeviceClass, NumberEntityDescription, NumberMode
+from homeassistant.components.select import SelectEntityDescription
 from homeassistant.components.sensor import (
     SensorDeviceClass,
     SensorEntityDescription,
@@ -76,6 +78,22 @@ class EnergyHubEventEntityDescription(EnergyHubEntityDescription, EventEntityDes
     """
 
     platform: ClassVar[Platform] = Platform.EVENT
+
+
+@dataclass(frozen=True, kw_only=True)
+class EnergyHubSelectEntityDescription(EnergyHubEntityDescription, SelectEntityDescription):
+    """A choice that commands a device (a battery's mode): the reading's value is the option
+    shown; choosing one asks the source to send it."""
+
+    platform: ClassVar[Platform] = Platform.SELECT
+
+
+@dataclass(frozen=True, kw_only=True)
+class EnergyHubNumberEntityDescription(EnergyHubEntityDescription, NumberEntityDescription):
+    """A value that commands a device (a battery's power setpoint): the reading's value is
+    shown, its ``min`` and ``max`` attributes bound it; setting it asks the source to send it."""
+
+    platform: ClassVar[Platform] = Platform.NUMBER
 
 
 CARBON_INDEX_OPTIONS: Final = ("very_low", "low", "moderate", "high", "very_high")
@@ -338,6 +356,19 @@ BATTERY_METRICS: Final[tuple[EnergyHubEntityDescription, ...]] = (
     ),
 )
 
+#: A battery that can be steered (XOLTA's official API): its mode, its external setpoint.
+BATTERY_MODE_OPTIONS: Final = ("self_consumption", "external_control", "idle")
+BATTERY_CONTROL_METRICS: Final[tuple[EnergyHubEntityDescription, ...]] = (
+    EnergyHubSelectEntityDescription(key="battery_mode", options=list(BATTERY_MODE_OPTIONS)),
+    EnergyHubNumberEntityDescription(
+        key="battery_setpoint",
+        device_class=NumberDeviceClass.POWER,
+        native_unit_of_measurement=UnitOfPower.WATT,
+        native_step=1,
+        mode=NumberMode.BOX,
+    ),
+)
+
 
 # --- the household (Home) ------------------------------------------------------------------
 def _home_total(key: str, *, energy: bool) -> EnergyHubSensorEntityDescription:
@@ -380,7 +411,13 @@ HOME_METRICS: Final[tuple[EnergyHubEntityDescription, ...]] = (
 #: Every description by key (the metric key a source's readings name).
 METRICS: Final[dict[str, EnergyHubEntityDescription]] = {
     description.key: description
-    for description in (*_METRICS, *RATE_METRICS, *BATTERY_METRICS, *HOME_METRICS)
+    for description in (
+        *_METRICS,
+        *RATE_METRICS,
+        *BATTERY_METRICS,
+        *HOME_METRICS,
+        *BATTERY_CONTROL_METRICS,
+    )
 }
 
 #: Attribute names kept out of the recorder, whichever entity carries them.

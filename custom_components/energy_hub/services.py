@@ -21,6 +21,7 @@ from .planning import (
     find_windows,
 )
 from .sources.rates import Rate
+from .xolta_actions import async_setup_xolta_actions
 
 SERVICE_REBUILD_STATISTICS = "rebuild_statistics"
 ATTR_CONFIG_ENTRY_ID = "config_entry_id"
@@ -279,3 +280,4 @@ def async_setup_services(hass: HomeAssistant) -> None:
         schema=REBUILD_SCHEMA,
         supports_response=SupportsResponse.OPTIONAL,
     )
+    async_setup_xolta_actions(hass)
