@@ -235,6 +235,14 @@ async def test_tariff_windows_from_options_run_and_move_on(
     assert state_of(hass, "sensor.flux_import_dishwasher_window_start") == (
         "2026-11-25T02:00:00+00:00"
     )
+    # A restart keeps that (else 04:30-06:30 would be the rest of the period's best).
+    freezer.move_to("2026-11-24T04:30:00+00:00")
+    assert await hass.config_entries.async_reload(entry.entry_id)
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert state_of(hass, "sensor.flux_import_dishwasher_window_start") == (
+        "2026-11-25T02:00:00+00:00"
+    )
+    assert (state_of(hass, ev_now), state_of(hass, dishwasher_now)) == ("on", "off")
     await advance(hass, freezer, "2026-11-24T05:00:00+00:00")
     assert (state_of(hass, ev_now), state_of(hass, dishwasher_now)) == ("off", "off")
     assert_window(

@@ -72,7 +72,9 @@ from .rates import (
     local_day,
     next_change,
     parse_windows,
+    persist_windows,
     rate_readings,
+    restore_windows,
     window_edges,
     window_readings,
 )
@@ -599,6 +601,16 @@ class OctopusSource(Source[OctopusData]):
                 if tariff == current or tariff in self._missing:
                     due += [self._due(kind, tariff, now) for kind in _kinds(meter)]
         return max(min(due), now + timedelta(minutes=1))
+
+    def persist(self) -> Mapping[str, Any] | None:
+        """The standing windows' runs shown and passed; None without windows."""
+        if not any(self.windows.values()):
+            return None
+        return {"windows": persist_windows(self._windows)}
+
+    def restore(self, stored: Mapping[str, Any]) -> None:
+        """Take back the standing windows' state."""
+        self._windows = restore_windows(stored.get("windows"))
 
     # --- repair issues -----------------------------------------------------------------
     def repair_issues(self, data: OctopusData, now: datetime) -> list[RepairIssue]:

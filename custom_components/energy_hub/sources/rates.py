@@ -446,3 +446,48 @@ def window_edges(states: Mapping[str, WindowState], now: datetime) -> list[datet
         for edge in (state.shown.start, state.shown.end)
         if edge > now
     ]
+
+
+def persist_windows(states: Mapping[str, WindowState]) -> dict[str, Any]:
+    """The standing windows' state as JSON (kept across restarts: a run that has passed is
+    not shown again in its period, a running one is kept)."""
+    out: dict[str, Any] = {}
+    for key, state in states.items():
+        shown = state.shown
+        out[key] = {
+            "ran_until": state.ran_until.isoformat() if state.ran_until else None,
+            "shown": [
+                shown.start.isoformat(),
+                shown.end.isoformat(),
+                shown.price,
+                shown.period_end.isoformat(),
+            ]
+            if shown
+            else None,
+        }
+    return out
+
+
+def restore_windows(stored: Any) -> dict[str, WindowState]:
+    """What :func:`persist_windows` kept; anything odd is left out."""
+    states: dict[str, WindowState] = {}
+    if not isinstance(stored, Mapping):
+        return states
+    for key, item in stored.items():
+        try:
+            ran = item.get("ran_until")
+            shown = item.get("shown")
+            states[str(key)] = WindowState(
+                shown=BestWindow(
+                    datetime.fromisoformat(shown[0]),
+                    datetime.fromisoformat(shown[1]),
+                    float(shown[2]),
+                    datetime.fromisoformat(shown[3]),
+                )
+                if shown
+                else None,
+                ran_until=datetime.fromisoformat(ran) if ran else None,
+            )
+        except AttributeError, IndexError, TypeError, ValueError:
+            continue
+    return states

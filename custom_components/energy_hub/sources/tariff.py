@@ -49,7 +49,9 @@ from .rates import (
     local_day,
     next_change,
     parse_windows,
+    persist_windows,
     rate_readings,
+    restore_windows,
     window_edges,
     window_readings,
 )
@@ -330,6 +332,16 @@ class TariffSource(Source[TariffData]):
         windows = str(user_input.get(CONF_WINDOWS) or "").strip()
         parse_windows(windows)
         return {CONF_BANDS: text.strip()} | ({CONF_WINDOWS: windows} if windows else {})
+
+    def persist(self) -> Mapping[str, Any] | None:
+        """The standing windows' runs shown and passed; None without windows."""
+        if not self.windows:
+            return None
+        return {"windows": persist_windows(self._windows)}
+
+    def restore(self, stored: Mapping[str, Any]) -> None:
+        """Take back the standing windows' state."""
+        self._windows = restore_windows(stored.get("windows"))
 
     @property
     def request_count(self) -> int:
