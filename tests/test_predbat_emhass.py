@@ -52,15 +52,22 @@ FLUX = (
     "16:00-19:00 0.43008\n19:00-24:00 0.3072"
 )
 
-#: The README's EMHASS templates (load_cost_forecast, prod_price_forecast): the prices of the
-#: half-hours still to come, 48 of them.
-EMHASS_TEMPLATE = (
-    "{%- set ns = namespace(prices=[]) -%}"
-    "{%- for r in state_attr('ENTITY', 'rates') if as_datetime(r.end) > now() -%}"
-    "{%- set ns.prices = ns.prices + [r.value_inc_vat] -%}"
-    "{%- endfor -%}"
-    "{{ ns.prices[:48] }}"
-)
+#: The README's EMHASS call (a rest_command payload for naive-mpc-optim): the prices of the
+#: half-hours still to come, at most 48, as load_cost_forecast and prod_price_forecast.
+EMHASS_PAYLOAD = """
+{%- set ns = namespace(load=[], prod=[]) -%}
+{%- for r in state_attr('sensor.octopus_electricity_import_0001_current_rate', 'rates')
+      if as_datetime(r.end) > now() -%}
+  {%- set ns.load = ns.load + [r.value_inc_vat] -%}
+{%- endfor -%}
+{%- for r in state_attr('sensor.octopus_electricity_export_0002_current_rate', 'rates')
+      if as_datetime(r.end) > now() -%}
+  {%- set ns.prod = ns.prod + [r.value_inc_vat] -%}
+{%- endfor -%}
+{%- set steps = [ns.load | length, ns.prod | length, 48] | min -%}
+{{ {"load_cost_forecast": ns.load[:steps], "prod_price_forecast": ns.prod[:steps],
+    "prediction_horizon": steps} | tojson }}
+"""
 
 
 @pytest.fixture(autouse=True)
@@ -242,15 +249,38 @@ async def test_predbat_reads_a_typed_in_tariff(
 
 @pytest.mark.usefixtures("sandbox")
 async def test_emhass_templates_give_the_next_48_half_hours(hass: HomeAssistant) -> None:
-    """The README's templates, rendered by Home Assistant at 17:30 BST, give the next 48
+    """The README's payload, rendered by Home Assistant at 17:30 BST, gives the next 48
     half-hours' import (Agile) and export (Flux export) prices in pounds, the running half
     hour first: what EMHASS takes as load_cost_forecast and prod_price_forecast."""
     await setup_integration(hass, octopus_entry(days=1))
     now = dt_util.utcnow()
-    for entity_id, mpan in ((IMPORT, sb_octopus.IMPORT_MPAN), (EXPORT, sb_octopus.EXPORT_MPAN)):
-        rendered = Template(EMHASS_TEMPLATE.replace("ENTITY", entity_id), hass).async_render()
-        expected = [round(pence(mpan, now + i * SLOT) / 100, 6) for i in range(48)]
-        assert rendered == expected
+    payload = json.loads(Template(EMHASS_PAYLOAD, hass).async_render(parse_result=False))
+    assert payload == {
+        "load_cost_forecast": [
+            round(pence(sb_octopus.IMPORT_MPAN, now + i * SLOT) / 100, 6) for i in range(48)
+        ],
+        "prod_price_forecast": [
+            round(pence(sb_octopus.EXPORT_MPAN, now + i * SLOT) / 100, 6) for i in range(48)
+        ],
+        "prediction_horizon": 48,
+    }
+
+
+@pytest.mark.usefixtures("sandbox")
+async def test_emhass_horizon_follows_published_prices(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory
+) -> None:
+    """At 11:00 BST tomorrow's Agile prices are not out: the payload holds the 24 half-hours
+    to 23:00 BST and says so in prediction_horizon (EMHASS wants lists that long)."""
+    freezer.move_to("2026-06-10T10:00:00+00:00")
+    await setup_integration(hass, octopus_entry(days=1))
+    now = dt_util.utcnow()
+    payload = json.loads(Template(EMHASS_PAYLOAD, hass).async_render(parse_result=False))
+    assert payload["prediction_horizon"] == 24
+    assert payload["load_cost_forecast"] == [
+        round(pence(sb_octopus.IMPORT_MPAN, now + i * SLOT) / 100, 6) for i in range(24)
+    ]
+    assert len(payload["prod_price_forecast"]) == 24
 
 
 # --- carbon intensity, as Predbat reads it -------------------------------------------------
