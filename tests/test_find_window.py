@@ -198,6 +198,28 @@ def test_partial_half_hours_are_weighted_by_time() -> None:
     # Only one: every other 45-minute window from 18:17 overlaps it.
 
 
+def test_a_window_may_end_on_a_half_hour() -> None:
+    """Half-hours of 0.20, 0.10, 0.50: the best 45 minutes are 18:15-19:00 (15 min at 0.20, 30
+    at 0.10): it starts on no half-hour but ends on one. No other 45 minutes of the 90 with
+    data fit beside it."""
+    base = datetime(2026, 11, 23, 18, 0, tzinfo=UTC)
+    prices = [
+        Rate(base + i * SLOT, base + (i + 1) * SLOT, value)
+        for i, value in enumerate((0.20, 0.10, 0.50))
+    ]
+    windows = find_windows(
+        objective=Objective.PRICE,
+        duration=timedelta(minutes=45),
+        earliest=base,
+        latest=None,
+        prices=prices,
+    )
+    assert [(w.start, w.end) for w in windows] == [
+        (base + timedelta(minutes=15), base + timedelta(minutes=60)),
+    ]
+    assert windows[0].price == pytest.approx((15 * 0.20 + 30 * 0.10) / 45, abs=1e-15)
+
+
 def test_gap_in_intensity_is_never_bridged() -> None:
     """A missing half-hour splits the forecast: no window spans it; the blend needs both."""
     base = datetime(2026, 11, 23, 22, 0, tzinfo=UTC)
