@@ -9,13 +9,18 @@ import logging
 from typing import Any
 
 from freezegun.api import FrozenDateTimeFactory
+from homeassistant.components.recorder.statistics import statistics_during_period
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
+from homeassistant.helpers.recorder import get_instance
 import pytest
 from pytest_homeassistant_custom_component.components.diagnostics import (
     get_diagnostics_for_config_entry,
+)
+from pytest_homeassistant_custom_component.components.recorder.common import (
+    async_wait_recording_done,
 )
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
@@ -285,7 +290,7 @@ async def test_refused_and_unconfirmed_commands(
         await _select(hass, "idle")
     assert err.value.translation_key == "xolta_command_refused"
     assert str(err.value).startswith("XOLTA refused the command (mode idle). The battery keeps")
-    assert len([r for r in caplog.records if r.levelno >= logging.WARNING]) == 1
+    assert len([r for r in caplog.records if r.name.startswith("custom_components")]) == 1
     assert state_of(hass, SELECT) == "self_consumption"
 
     official.refuse_commands = False
@@ -294,7 +299,7 @@ async def test_refused_and_unconfirmed_commands(
     with caplog.at_level(logging.WARNING), pytest.raises(HomeAssistantError) as err:
         await _set(hass, 1000)
     assert err.value.translation_key == "xolta_command_unconfirmed"
-    assert len([r for r in caplog.records if r.levelno >= logging.WARNING]) == 1
+    assert len([r for r in caplog.records if r.name.startswith("custom_components")]) == 1
     assert state_of(hass, SELECT) == "self_consumption"
     assert official.battery(SITE).since is None  # the model never took a command
 
@@ -400,3 +405,98 @@ async def test_action_refuses_what_cannot_be_done(
         )
     assert err.value.translation_key == key
     assert _commands(sandbox) == []
+
+
+async def test_return_refused_is_logged_once_and_tried_again(
+    hass: HomeAssistant,
+    sandbox: Sandbox,
+    freezer: FrozenDateTimeFactory,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """At the plan's end XOLTA refuses the return for three updates: one warning, the plan
+    kept (and tried at each update, logged no more), then the return goes through."""
+    config = await setup_integration(hass, xolta_official_entry())
+    await hass.services.async_call(
+        DOMAIN,
+        "xolta_discharge",
+        {
+            "config_entry_id": config.entry_id,
+            "power": 1000,
+            "until": (START + timedelta(minutes=5)).isoformat(),
+        },
+        blocking=True,
+    )
+    official = _official(sandbox)
+    official.refuse_commands = True
+    caplog.clear()
+    with caplog.at_level(logging.WARNING):
+        for minute in range(1, 8):
+            await advance(hass, freezer, START + timedelta(minutes=minute))
+    warnings = [r for r in caplog.records if r.name.startswith("custom_components")]
+    assert len(warnings) == 1
+    assert "did not return" in warnings[0].getMessage()
+    assert [name for name, _ in _commands(sandbox)] == [
+        "GoToMode_ExternalControl",
+        *["GoToMode_SelfConsumption"] * 3,  # 00:08, 00:09, 00:10 (refused)
+    ]
+    assert state_of(hass, SELECT) == "external_control"
+    official.refuse_commands = False
+    await advance(hass, freezer, START + timedelta(minutes=8))
+    assert len(_commands(sandbox)) == 5
+    assert state_of(hass, SELECT) == "self_consumption"
+    assert official.battery(SITE).mode == sbo.SELF_CONSUMPTION
+
+
+TRUTH = {
+    "battery_charged_energy": "battery_charge_kwh",
+    "battery_discharged_energy": "battery_discharge_kwh",
+    "pv_energy": "pv_kwh",
+    "grid_import_energy": "grid_import_kwh",
+    "grid_export_energy": "grid_export_kwh",
+    "house_energy": "load_kwh",
+}
+ENTITY = {
+    "battery_charged_energy": "battery_energy_charged",
+    "battery_discharged_energy": "battery_energy_discharged",
+    "pv_energy": "pv_energy",
+    "grid_import_energy": "grid_energy_imported",
+    "grid_export_energy": "grid_energy_exported",
+    "house_energy": "house_energy_consumed",
+}
+
+
+async def test_counters_and_statistics_as_on_the_app_path(
+    hass: HomeAssistant, sandbox: Sandbox, freezer: FrozenDateTimeFactory
+) -> None:
+    """The official API's summaries give the same counters and hourly statistics (same ids)
+    as the app path: equal to the sandbox's ground truth."""
+    await setup_integration(hass, xolta_official_entry())
+    for minute in range(1, 41):
+        await advance(hass, freezer, START + timedelta(minutes=minute))
+    counted_until = START.replace(minute=40)  # 00:43: the buckets that ended by 00:41
+    truth = sb.interval_energy(SITE, START.replace(minute=0), counted_until, online_only=True)
+    for key, name in ENTITY.items():
+        value = float(state_of(hass, f"sensor.xolta_sandbox_house_{name}"))
+        assert value == pytest.approx(getattr(truth, TRUTH[key]), abs=1e-6), key
+    await async_wait_recording_done(hass)
+    first = START.replace(minute=0) - timedelta(days=1)
+    for key, attribute in TRUTH.items():
+        stat = f"energy_hub:xolta_sandbox_house_{key}"
+        rows = await get_instance(hass).async_add_executor_job(
+            statistics_during_period,
+            hass,
+            first,
+            START.replace(minute=0),
+            {stat},
+            "hour",
+            None,
+            {"state"},
+        )
+        hours = {datetime.fromtimestamp(r["start"], UTC): r["state"] for r in rows[stat]}
+        assert len(hours) == 24, key
+        for hour, amount in hours.items():
+            expected = getattr(
+                sb.interval_energy(SITE, hour, hour + timedelta(hours=1), online_only=True),
+                attribute,
+            )
+            assert amount == pytest.approx(expected, abs=1e-6), (key, hour)

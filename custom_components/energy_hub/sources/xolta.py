@@ -681,7 +681,7 @@ class XoltaSource(BatterySource[XoltaData, AnyXoltaClient]):
         next update."""
         assert self.plan is not None
         try:
-            await self._async_apply(self.plan.previous, log=not self.plan.return_failed)
+            await self._async_apply(self.plan.previous, log=False)
         except (HomeAssistantError, ApiError) as err:
             if not self.plan.return_failed:
                 _LOGGER.warning(
