@@ -15,6 +15,7 @@ from homeassistant.data_entry_flow import FlowResultType
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
+from custom_components.energy_hub.const import DOMAIN
 from custom_components.energy_hub.sources import SOURCES
 import sandbox.aretas as sb_aretas
 import sandbox.hoymiles as sb_hoymiles
@@ -27,7 +28,6 @@ from .entries import (
     aretas_entry,
     hoymiles_entry,
     octopus_entry,
-    tariff_entry,
     xolta_entry,
 )
 
@@ -171,8 +171,19 @@ async def test_hoymiles_account_added_twice(hass: HomeAssistant, sandbox: Sandbo
     [
         national_entry(),
         elexon_entry(),
-        octopus_entry(),
-        tariff_entry("00:00-24:00 0.25"),
+        octopus_entry(windows="EV 4h 22:00-08:00", export_windows="Battery 2h 16:00-19:00"),
+        MockConfigEntry(
+            domain=DOMAIN,
+            title="Flux import",
+            unique_id="tariff_flux_import_import",
+            data={
+                "source": "tariff",
+                "name": "Flux import",
+                "direction": "import",
+                "currency": "GBP",
+            },
+            options={"bands": "00:00-24:00 0.25", "windows": "EV 4h 22:00-08:00"},
+        ),
         hoymiles_entry(),
         xolta_entry(),
         aretas_entry(),
