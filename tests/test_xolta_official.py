@@ -500,3 +500,28 @@ async def test_counters_and_statistics_as_on_the_app_path(
                 attribute,
             )
             assert amount == pytest.approx(expected, abs=1e-6), (key, hour)
+
+
+async def test_choosing_a_mode_during_a_plan_ends_it(
+    hass: HomeAssistant, sandbox: Sandbox, freezer: FrozenDateTimeFactory
+) -> None:
+    """The user takes over during a timed charge (idle): the plan is dropped, so nothing
+    is sent at its end."""
+    config = await setup_integration(hass, xolta_official_entry())
+    await hass.services.async_call(
+        DOMAIN,
+        "xolta_charge",
+        {
+            "config_entry_id": config.entry_id,
+            "power": 1500,
+            "until": (START + timedelta(minutes=10)).isoformat(),
+        },
+        blocking=True,
+    )
+    await advance(hass, freezer, START + timedelta(minutes=2))
+    await _select(hass, "idle")
+    for minute in range(3, 13):
+        await advance(hass, freezer, START + timedelta(minutes=minute))
+    assert _commands(sandbox) == [("GoToMode_ExternalControl", -1.5), ("GoToState_Idling", None)]
+    assert state_of(hass, SELECT) == "idle"
+    assert config.runtime_data.source.diagnostics(None)["plan"] is None

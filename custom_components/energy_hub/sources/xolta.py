@@ -17,6 +17,7 @@ A bucket missing between two returned ones is asked for again while recent, then
 Signs are Energy Hub's (the client's): battery + discharging, grid + importing.
 """
 
+import asyncio
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -397,6 +398,8 @@ class XoltaSource(BatterySource[XoltaData, AnyXoltaClient]):
         self.plan: Plan | None = None
         self._device: XoltaDevice | None = None
         self._updated = False
+        #: One command sequence at a time (entities, actions and a plan's return).
+        self._control_lock = asyncio.Lock()
 
     # --- config flow -------------------------------------------------------------------
     @classmethod
@@ -636,8 +639,9 @@ class XoltaSource(BatterySource[XoltaData, AnyXoltaClient]):
             target = Target(mode=MODE_EXTERNAL, setpoint_w=self._setpoint(float(value)))
         else:
             raise ValueError(metric)
-        await self._async_apply(target)
-        self.plan = None
+        async with self._control_lock:
+            await self._async_apply(target)
+            self.plan = None
 
     def _setpoint(self, power_w: float) -> float:
         rated = self.rated_power_w()
@@ -665,12 +669,24 @@ class XoltaSource(BatterySource[XoltaData, AnyXoltaClient]):
                 translation_domain=DOMAIN, translation_key="xolta_until_past"
             )
         setpoint = self._setpoint(power_w)
+        async with self._control_lock:
+            await self._async_start_plan(client, setpoint, until, soc)
+
+    async def _async_start_plan(
+        self,
+        client: XoltaOfficialClient,
+        setpoint: float,
+        until: datetime | None,
+        soc: float | None,
+    ) -> None:
+        """The mode to return to (what the status shows, unless a plan runs), the command,
+        then the plan."""
         previous = self.plan.previous if self.plan else None
         if previous is None:
             device = self._device or await client.device_of_site(self.site_id)
             mode = mode_of(device)
             if mode is None:
-                raise _control_error("xolta_command_unconfirmed")
+                raise _control_error("xolta_mode_unknown")
             held = device.setpoint_w if device and device.setpoint_w is not None else 0.0
             previous = Target(mode=mode, setpoint_w=held if mode == MODE_EXTERNAL else 0.0)
         await self._async_apply(Target(mode=MODE_EXTERNAL, setpoint_w=setpoint))
@@ -681,7 +697,8 @@ class XoltaSource(BatterySource[XoltaData, AnyXoltaClient]):
         next update."""
         assert self.plan is not None
         try:
-            await self._async_apply(self.plan.previous, log=False)
+            async with self._control_lock:
+                await self._async_apply(self.plan.previous, log=False)
         except (HomeAssistantError, ApiError) as err:
             if not self.plan.return_failed:
                 _LOGGER.warning(
