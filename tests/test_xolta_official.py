@@ -525,3 +525,36 @@ async def test_choosing_a_mode_during_a_plan_ends_it(
     assert _commands(sandbox) == [("GoToMode_ExternalControl", -1.5), ("GoToState_Idling", None)]
     assert state_of(hass, SELECT) == "idle"
     assert config.runtime_data.source.diagnostics(None)["plan"] is None
+
+
+async def test_plan_ended_while_stopped_returns_at_the_first_update_after_setup(
+    hass: HomeAssistant, sandbox: Sandbox, freezer: FrozenDateTimeFactory
+) -> None:
+    """Home Assistant is stopped across the end of a timed discharge: setup sends nothing; the
+    next update (a minute later) returns the battery to self-consumption."""
+    config = await setup_integration(hass, xolta_official_entry())
+    await hass.services.async_call(
+        DOMAIN,
+        "xolta_discharge",
+        {
+            "config_entry_id": config.entry_id,
+            "power": 2000,
+            "until": (START + timedelta(minutes=10)).isoformat(),
+        },
+        blocking=True,
+    )
+    assert await hass.config_entries.async_unload(config.entry_id)
+    freezer.move_to(START + timedelta(minutes=30))
+    assert await hass.config_entries.async_setup(config.entry_id)
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert _commands(sandbox) == [("GoToMode_ExternalControl", 2.0)]
+    assert state_of(hass, SELECT) == "external_control"
+    await advance(hass, freezer, START + timedelta(minutes=31))
+    assert _commands(sandbox) == [
+        ("GoToMode_ExternalControl", 2.0),
+        ("GoToMode_SelfConsumption", None),
+    ]
+    assert state_of(hass, SELECT) == "self_consumption"
+    soc0 = sb.soc_percent(SITE, START)
+    # 2 kW for the 31 minutes the battery was left under external control.
+    assert _soc(hass) == round(soc0 - 2000 * 31 * PERCENT_PER_WMIN, 2)
