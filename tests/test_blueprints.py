@@ -27,10 +27,18 @@ from pytest_homeassistant_custom_component.common import (
 
 import sandbox.hoymiles as sb_hoymiles
 import sandbox.xolta as sb_xolta
+import sandbox.xolta_official as sbo
 
 from .carbon_intensity_mocks import national_entry
-from .conftest import DOMAIN, Sandbox, advance, setup_integration, state_of
-from .entries import XOLTA_SITE, hoymiles_entry, octopus_entry, tariff_entry, xolta_entry
+from .conftest import DOMAIN, Sandbox, advance, sandbox_requests, setup_integration, state_of
+from .entries import (
+    XOLTA_SITE,
+    hoymiles_entry,
+    octopus_entry,
+    tariff_entry,
+    xolta_entry,
+    xolta_official_entry,
+)
 from .test_find_window import agile_price, national_intensity, reference
 
 BLUEPRINTS = Path(__file__).parents[1] / "blueprints" / "automation" / "energy_hub"
@@ -39,6 +47,7 @@ NAMES = (
     "switch_on_cheap_rate.yaml",
     "microinverter_silent.yaml",
     "battery_low_before_peak.yaml",
+    "charge_battery_in_best_window.yaml",
 )
 REPOSITORY = "https://github.com/energy-hub/energy-hub"
 SLOT = timedelta(minutes=30)
@@ -400,4 +409,154 @@ async def test_battery_low_before_peak(
             f"{name.attributes['friendly_name']} is at {soc} %, below {high} %.",
         )
     ]
+    await _stop_automations(hass)
+
+
+XOLTA_MODE = "select.xolta_sandbox_house_battery_mode"
+XOLTA_SOC = "sensor.xolta_sandbox_house_battery_state_of_charge"
+XOLTA_COMMAND = "/external/api/SendStateModeCommand"
+XOLTA_STATUS = "/external/api/deviceStatus"
+#: Percent of the sandbox's 10 kWh battery per watt-minute.
+PERCENT_PER_WMIN = 100 / sbo.CAPACITY_WMIN
+
+
+def _xolta_commands(sandbox: Sandbox) -> list[tuple[str, float | None, str | None]]:
+    """The commands the official API received: (name, setpoint kW, the setpoint's time)."""
+    out: list[tuple[str, float | None, str | None]] = []
+    for command in sbo.official_of(sandbox.server.app).commands:
+        payload = command.get("Payload")
+        point = payload["setPoint"]["1"] if isinstance(payload, dict) else None
+        out.append(
+            (
+                str(command["CommandName"]),
+                point["batteryActivePower"] if point else None,
+                point["utcTime"] if point else None,
+            )
+        )
+    return out
+
+
+@pytest.mark.parametrize("start", [datetime(2026, 11, 23, 18, 17, tzinfo=UTC)])
+@pytest.mark.parametrize(
+    ("objective", "hours", "power", "target", "previous"),
+    [
+        ("price", 2, 2500, 90, "self_consumption"),  # the window's end comes first
+        ("blend", 3, 4000, 40, "idle"),  # the target charge comes first
+    ],
+)
+async def test_charge_battery_in_best_window(
+    hass: HomeAssistant,
+    sandbox: Sandbox,
+    freezer: FrozenDateTimeFactory,
+    objective: str,
+    hours: int,
+    power: int,
+    target: int,
+    previous: str,
+) -> None:
+    """Planned at 18:30 for a charge before 07:00: the XOLTA battery (official API) is sent
+    to external control at ``power`` exactly when the best window (found independently from
+    the sandbox's Agile prices and national forecast) starts, charges by exactly ``power``
+    for each minute until the window ends or the status shows the target charge, then returns
+    to the mode it had before; no command is sent twice."""
+    await _helpers(hass)
+    octopus = await setup_integration(hass, octopus_entry(days=1))
+    carbon = await setup_integration(hass, national_entry())
+    xolta = await setup_integration(hass, xolta_official_entry())
+    now = dt_util.utcnow()
+    battery = sbo.official_of(sandbox.server.app).battery(XOLTA_SITE)
+    before: list[tuple[str, float | None, str | None]] = []
+    if previous == "idle":
+        await hass.services.async_call(
+            "select", "select_option", {"entity_id": XOLTA_MODE, "option": "idle"}, blocking=True
+        )
+        before = [("GoToState_Idling", None, None)]
+        assert _xolta_commands(sandbox) == before
+    await _automations(
+        hass,
+        (
+            "charge",
+            "charge_battery_in_best_window.yaml",
+            {
+                "battery_entry": xolta.entry_id,
+                "power": power,
+                "target_soc": target,
+                "plan_at": "18:30:00",
+                "deadline": "07:00:00",
+                "run_for": {"hours": hours, "minutes": 0, "seconds": 0},
+                "objective": objective,
+                "tariff_entry": octopus.entry_id,
+                "carbon_entry": carbon.entry_id,
+                "carbon_price": 100,
+            },
+        ),
+    )
+    plan_at = datetime(2026, 11, 23, 18, 30, tzinfo=UTC)
+    best = reference(
+        earliest=plan_at,
+        latest=datetime(2026, 11, 24, 7, 0, tzinfo=UTC),
+        duration=timedelta(hours=hours),
+        price=agile_price,
+        intensity=national_intensity(now, now.replace(minute=0) + 96 * SLOT),
+        objective=objective,
+        carbon_price=100,
+        count=1,
+    )[0]
+    start, end = datetime.fromisoformat(best["start"]), datetime.fromisoformat(best["end"])
+    assert plan_at < start
+    # The charge starts from what the model holds: the house model's charge until the first
+    # command, then (idle) the charge held since it.
+    soc0 = sb_xolta.soc_percent(XOLTA_SITE, start if previous != "idle" else now)
+    await sandbox_requests(sandbox, "xolta", reset=True)
+
+    await _advance_running(hass, freezer, plan_at, XOLTA_MODE, previous)
+    assert hass.states.get("automation.charge").attributes["current"] == 1  # waiting
+    await _advance_running(hass, freezer, start - timedelta(minutes=1), XOLTA_MODE, previous)
+    assert _xolta_commands(sandbox) == before
+
+    await advance(hass, freezer, start)  # the run ends with the action
+    assert hass.states.get("automation.charge").attributes["current"] == 0
+    assert state_of(hass, XOLTA_MODE) == "external_control"
+    charging = [
+        *before,
+        *([("GoToState_Running", None, None)] if previous == "idle" else []),
+        ("GoToMode_ExternalControl", -power / 1000, start.strftime("%Y-%m-%dT%H:%M:%SZ")),
+    ]
+    assert _xolta_commands(sandbox) == charging
+    assert float(state_of(hass, XOLTA_SOC)) == round(soc0, 2)
+
+    minute = 0
+    while len(_xolta_commands(sandbox)) == len(charging):
+        minute += 1
+        assert minute <= hours * 60
+        await advance(hass, freezer, start + timedelta(minutes=minute))
+        charged = soc0 + power * minute * PERCENT_PER_WMIN
+        assert float(state_of(hass, XOLTA_SOC)) == round(charged, 2), minute
+        assert battery.soc_percent(dt_util.utcnow()) == pytest.approx(charged, abs=1e-9)
+    returned = {
+        "self_consumption": ("GoToMode_SelfConsumption", None, None),
+        "idle": ("GoToState_Idling", None, None),
+    }[previous]
+    assert _xolta_commands(sandbox) == [*charging, returned]
+    assert state_of(hass, XOLTA_MODE) == previous
+    if previous == "idle":
+        assert battery.state == sbo.IDLING
+    else:
+        assert (battery.state, battery.mode) == (sbo.RUNNING, sbo.SELF_CONSUMPTION)
+    if target > soc0 + power * hours * 60 * PERCENT_PER_WMIN:
+        assert minute == hours * 60  # back exactly at the window's end
+    else:  # the first minute whose status shows the target
+        assert minute == next(
+            m
+            for m in range(1, hours * 60)
+            if round(soc0 + power * m * PERCENT_PER_WMIN, 2) >= target
+        )
+    await advance(hass, freezer, end + timedelta(minutes=5))
+    assert _xolta_commands(sandbox) == [*charging, returned]  # nothing more, nothing twice
+    counts = (await sandbox_requests(sandbox, "xolta"))["paths"]
+    assert counts[XOLTA_COMMAND] == len(charging) - len(before) + 1
+    # One status at each update (18:30, a minute before the window, its start, each minute of
+    # the charge, after the window) and one fresh status confirming each command sequence
+    # (the start and the return): the action's own refresh reads the confirmed one.
+    assert counts[XOLTA_STATUS] == 3 + minute + 1 + 2
     await _stop_automations(hass)
