@@ -8,10 +8,12 @@ import copy
 import cProfile
 from datetime import UTC, datetime, timedelta
 import functools
+import gc
 import inspect
 import logging
 import os
 import pstats
+import threading
 import time
 import tracemalloc
 from typing import Any
@@ -65,6 +67,8 @@ DEVICE = "bench:ev_charger"
 TICK = 0.001
 #: The part that is the sandbox's answers: it runs on the same loop here, not in production.
 SANDBOX = "sandbox's answers (not in production)"
+GC_LOOP = "garbage collection (loop thread)"
+GC_OTHER = "garbage collection (other threads)"
 
 
 @pytest.fixture
@@ -142,19 +146,23 @@ class Parts:
         self.cpu: dict[str, float] = defaultdict(float)
         self.longest_cpu: dict[str, float] = defaultdict(float)
         self.calls: dict[str, int] = defaultdict(int)
+        #: Each call's name as it ends (what ran within a hold of the loop).
+        self.ended: list[str] = []
 
     def reset(self) -> None:
         """Forget what was timed (the entries' set-up)."""
         for held in (self.total, self.longest, self.cpu, self.longest_cpu, self.calls):
             held.clear()
+        self.ended.clear()
 
-    def _add(self, name: str, spent: float, cpu: float | None) -> None:
+    def add(self, name: str, spent: float, cpu: float | None) -> None:
         self.total[name] += spent
         self.longest[name] = max(self.longest[name], spent)
         if cpu is not None:
             self.cpu[name] += cpu
             self.longest_cpu[name] = max(self.longest_cpu[name], cpu)
         self.calls[name] += 1
+        self.ended.append(name if cpu is None else f"{name} ({cpu * 1000:.1f} ms CPU)")
 
     def sync(self, name: str, func: Callable[..., Any]) -> Callable[..., Any]:
         """``func`` timed: it runs on the event loop, so each call is a hold of its own."""
@@ -165,7 +173,7 @@ class Parts:
             try:
                 return func(*args, **kwargs)
             finally:
-                self._add(name, time.perf_counter() - started, time.thread_time() - cpu)
+                self.add(name, time.perf_counter() - started, time.thread_time() - cpu)
 
         return wrapper
 
@@ -182,7 +190,7 @@ class Parts:
                 return await func(*args, **kwargs)
             finally:
                 spent = time.thread_time() - cpu if steps else None
-                self._add(name, time.perf_counter() - started, spent)
+                self.add(name, time.perf_counter() - started, spent)
 
         return wrapper
 
@@ -197,6 +205,8 @@ class LoopWatch:
         self.over_20 = dict.fromkeys(HOLDS, 0)
         self.over_50 = dict.fromkeys(HOLDS, 0)
         self.wakeups = 0
+        #: The timed calls that ended within the largest hold (of the loop's CPU).
+        self.within: list[str] = []
         self._task: asyncio.Task[None] | None = None
 
     async def _run(self) -> None:
@@ -204,6 +214,7 @@ class LoopWatch:
         while True:
             wall, cpu = time.perf_counter(), time.thread_time()
             sandbox_wall, sandbox_cpu = parts.total[SANDBOX], parts.cpu[SANDBOX]
+            ended = len(parts.ended)
             await asyncio.sleep(TICK)
             held = time.perf_counter() - wall - TICK
             self.wakeups += 1
@@ -212,6 +223,8 @@ class LoopWatch:
                 ("wall_own", held - parts.total[SANDBOX] + sandbox_wall),
                 ("cpu_own", time.thread_time() - cpu - parts.cpu[SANDBOX] + sandbox_cpu),
             ):
+                if kind == "cpu_own" and value > self.largest[kind]:
+                    self.within = parts.ended[ended:]
                 self.largest[kind] = max(self.largest[kind], value)
                 self.over_20[kind] += value > 0.020
                 self.over_50[kind] += value > 0.050
@@ -232,6 +245,37 @@ class LoopWatch:
                 f"    {name:36s} largest {self.largest[kind] * 1000:6.1f} ms; "
                 f"> 20 ms: {self.over_20[kind]:4d}, > 50 ms: {self.over_50[kind]:4d}"
             )
+        print(f"    timed calls that ended within the largest: {', '.join(self.within) or '-'}")
+
+
+class CollectorWatch:
+    """Python's cyclic garbage collections: a pause of the thread that runs one (and of the
+    loop, when another thread holds the interpreter for it)."""
+
+    def __init__(self, parts: Parts) -> None:
+        self.parts = parts
+        self.loop_thread = threading.get_ident()
+        self._started: dict[int, tuple[float, float]] = {}
+
+    def __call__(self, phase: str, info: dict[str, Any]) -> None:
+        thread = threading.get_ident()
+        if phase == "start":
+            self._started[thread] = (time.perf_counter(), time.thread_time())
+            return
+        if (started := self._started.pop(thread, None)) is None:
+            return
+        wall = time.perf_counter() - started[0]
+        if thread == self.loop_thread:
+            self.parts.add(GC_LOOP, wall, time.thread_time() - started[1])
+        else:
+            self.parts.add(GC_OTHER, wall, None)
+
+    def __enter__(self) -> CollectorWatch:
+        gc.callbacks.append(self)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        gc.callbacks.remove(self)
 
 
 def watch_parts(monkeypatch: pytest.MonkeyPatch) -> Parts:
@@ -357,7 +401,10 @@ async def test_home_backfill(
         )
         # The Home's own background run is held back: the run measured is the one below, on
         # the entry's source and data, from nothing stored to every row committed.
-        with patch.object(EnergyHubCoordinator, "async_start_history", return_value=False):
+        with (
+            patch.object(EnergyHubCoordinator, "async_start_history", return_value=False),
+            CollectorWatch(parts),
+        ):
             await add_entry(hass, home_entry)
             entries.append(home_entry)
             coordinator: Any = home_entry.runtime_data
@@ -391,6 +438,7 @@ async def test_home_backfill(
             # statistic ids, in the same chunks.
             ids = {statistic_id(spec): spec for spec in specs}
             stored = await read_rows(hass, set(ids), first - HOUR)
+            parts.reset()
             baseline = LoopWatch(parts)  # the same ticker: the same load on the loop
             baseline.start()
             await asyncio.sleep(0)
@@ -417,6 +465,7 @@ async def test_home_backfill(
                 for start in range(0, len(rows), CHUNK):
                     async_add_external_statistics(hass, metadata, rows[start : start + CHUNK])
                 copied += len(rows)
+                await asyncio.sleep(0)  # one statistic per step of the loop, as the Home writes
             await async_wait_committed(hass)
             recorder_only = time.perf_counter() - started
             await baseline.stop()
