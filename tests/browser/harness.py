@@ -25,7 +25,15 @@ import urllib.request
 
 ROOT = Path(__file__).resolve().parents[2]
 VENV_BIN = Path(sys.executable).parent
-HASS = VENV_BIN / "hass"
+#: The virtualenv whose Home Assistant the tests start: ENERGY_HUB_BROWSER_VENV names another one
+#: (relative to the project, e.g. `.venv-ha-next` for the next release); pytest, Playwright and
+#: the sandbox still run from this one.
+HASS_VENV_BIN = (
+    ROOT / os.environ["ENERGY_HUB_BROWSER_VENV"] / "bin"
+    if os.environ.get("ENERGY_HUB_BROWSER_VENV")
+    else VENV_BIN
+)
+HASS = HASS_VENV_BIN / "hass"
 
 CONFIGURATION = """\
 homeassistant:
@@ -122,6 +130,8 @@ class Stack:
     token: str = ""
     refresh_token: str = ""
     entries: dict[str, dict[str, Any]] = field(default_factory=dict)
+    #: More YAML for configuration.yaml (e.g. `energy:` for the Energy dashboard).
+    extra_config: str = ""
 
     @property
     def url(self) -> str:
@@ -170,7 +180,7 @@ class Stack:
         link = config / "custom_components" / "energy_hub"
         if not link.exists():
             link.symlink_to(ROOT / "custom_components" / "energy_hub")
-        (config / "configuration.yaml").write_text(CONFIGURATION)
+        (config / "configuration.yaml").write_text(CONFIGURATION + self.extra_config)
         storage = config / ".storage"
         storage.mkdir(exist_ok=True)
         stable = HTTP_STORAGE_SCHEMA({"server_host": ["127.0.0.1"], "server_port": self.hass_port})
@@ -197,7 +207,7 @@ class Stack:
         env = {
             **os.environ,
             "ENERGY_HUB_SANDBOX_URL": self.sandbox_url,
-            "PATH": f"{VENV_BIN}{os.pathsep}{os.environ.get('PATH', '')}",
+            "PATH": f"{HASS_VENV_BIN}{os.pathsep}{os.environ.get('PATH', '')}",
         }
         with self.hass_log.open("wb") as out:
             proc = subprocess.Popen(
@@ -275,6 +285,11 @@ class Stack:
         assert flow["type"] == "create_entry", flow
         self.entries[source] = flow["result"]
         return dict(flow["result"])
+
+    def version(self) -> tuple[int, int]:
+        """The running Home Assistant's release (year, month), e.g. (2026, 11)."""
+        year, month = str(self.api("GET", "/api/config")["version"]).split(".")[:2]
+        return int(year), int(month)
 
     def states(self) -> dict[str, dict[str, Any]]:
         return {s["entity_id"]: s for s in self.api("GET", "/api/states")}
