@@ -5,10 +5,12 @@
         '{"api_key": "sk_live_sandbox", "account_number": "A-1B2C3D4E", "advanced": {}}' octopus
 
 Prints the flow's steps, the entry created and the states of its entities. Uses only the
-REST calls the frontend makes; talks only to 127.0.0.1. Keeps a refresh token in config/.smoke_token.
+REST calls the frontend makes; talks only to 127.0.0.1 (HASS_PORT, default 8123). Keeps a
+refresh token in the config dir (CONFIG_DIR, default config/) as .smoke_token.
 """
 
 import json
+import os
 from pathlib import Path
 import sys
 import time
@@ -17,9 +19,10 @@ import urllib.error
 import urllib.parse
 import urllib.request
 
-HA = "http://127.0.0.1:8123"
+HA = f"http://127.0.0.1:{os.environ.get('HASS_PORT', '8123')}"
 CLIENT_ID = f"{HA}/"
-TOKEN_FILE = Path(__file__).parents[1] / "config" / ".smoke_token"
+#: The development config dir (CONFIG_DIR, as scripts/develop takes it) keeps the token.
+TOKEN_FILE = Path(os.environ.get("CONFIG_DIR") or Path(__file__).parents[1] / "config") / ".smoke_token"
 
 
 def call(method: str, path: str, body: Any = None, token: str | None = None, form: bool = False) -> Any:

@@ -34,9 +34,10 @@ from pytest_homeassistant_custom_component.components.recorder.common import (
 
 from custom_components.energy_hub.api.carbon_intensity import IntensityPoint
 from custom_components.energy_hub.const import DOMAIN
+import sandbox.octopus as sb_octopus
 
-from .conftest import advance, setup_integration, start_flow, state_of
-from .entries import tariff_entry
+from .conftest import Sandbox, advance, setup_integration, start_flow, state_of
+from .entries import octopus_entry, tariff_entry
 
 HOUR = timedelta(hours=1)
 HALF = timedelta(minutes=30)
@@ -588,3 +589,26 @@ async def test_the_energy_dashboard_takes_the_home_statistic(
         "energy_sources" if hasattr(energy_data, "HomeSourceType") else "device_consumption"
     ]
     await hass.config_entries.async_unload(entry.entry_id)  # nothing runs after the recorder
+
+
+async def test_flow_defaults_from_an_octopus_account(hass: HomeAssistant, sandbox: Sandbox) -> None:
+    """With no grid in the Energy dashboard yet, the form offers the Octopus account's import
+    and export statistics and its tariff: confirming is enough."""
+    octopus = await setup_integration(hass, octopus_entry(days=1))
+    flow_id = await start_flow(hass, "home")
+    result = await hass.config_entries.flow.async_configure(flow_id, {})
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert (
+        result["options"]["grid_import"]
+        == f"energy_hub:octopus_{sb_octopus.IMPORT_MPAN}_import_energy"
+    )
+    assert (
+        result["options"]["grid_export"]
+        == f"energy_hub:octopus_{sb_octopus.EXPORT_MPAN}_export_energy"
+    )
+    assert result["options"]["tariff"] == octopus.entry_id
+    # Octopus publishes yesterday: nothing of today is known yet, so today has no value (not
+    # 0); this month has.
+    assert state_of(hass, "sensor.home_consumption_today") == "unavailable"
+    assert float(state_of(hass, "sensor.home_consumption_this_month")) > 0

@@ -597,9 +597,14 @@ class HomeSource(Source[HomeData]):
             if (last := await async_last_stored(hass, stat)) is None:
                 totals[output.key] = (None, None)
                 continue
-            today = await async_sum_before(hass, stat, day_start)
-            month = await async_sum_before(hass, stat, month_start)
-            totals[output.key] = (round(last.sum - today, 3), round(last.sum - month, 3))
+            # Unknown, not 0, until the inputs reach the day (a day-late meter): nothing of
+            # today is known yet.
+            today = month = None
+            if last.start >= day_start:
+                today = round(last.sum - await async_sum_before(hass, stat, day_start), 3)
+            if last.start >= month_start:
+                month = round(last.sum - await async_sum_before(hass, stat, month_start), 3)
+            totals[output.key] = (today, month)
         return HomeData(totals=totals, computed_until=previous.computed_until if previous else None)
 
     def _hass(self) -> HomeAssistant:
@@ -921,6 +926,8 @@ async def async_energy_defaults(hass: HomeAssistant) -> dict[str, Any]:
     carbon = carbon_entries(hass)
     if carbon:
         defaults[CONF_CARBON_ENTRY] = next(iter(carbon))
+    if tariffs := tariff_entries(hass):
+        defaults[CONF_TARIFF] = next(iter(tariffs))
     manager = await async_get_energy_manager(hass)
     prefs: Mapping[str, Any] = manager.data or {}
     solar: list[str] = []
@@ -946,6 +953,8 @@ async def async_energy_defaults(hass: HomeAssistant) -> dict[str, Any]:
             charge.append(source["stat_energy_to"])
             if _is_entity(source.get("stat_rate")):
                 battery_power.append(source["stat_rate"])
+    if not defaults.get(CONF_GRID_IMPORT):
+        defaults |= _octopus_meters(hass)
     defaults |= {
         CONF_SOLAR: solar,
         CONF_BATTERY_CHARGE: charge,
@@ -954,6 +963,30 @@ async def async_energy_defaults(hass: HomeAssistant) -> dict[str, Any]:
         CONF_BATTERY_POWER: battery_power,
     }
     return defaults
+
+
+def _octopus_meters(hass: HomeAssistant) -> dict[str, str]:
+    """An Octopus account's import and export energy statistics, when the Energy dashboard
+    names no grid connection yet (the first loaded account)."""
+    # Not at the top: statistics imports the sources package, which imports this module.
+    from ..statistics import statistic_id  # noqa: PLC0415
+
+    for entry in hass.config_entries.async_entries(DOMAIN):
+        if entry.data.get(CONF_SOURCE) != "octopus" or entry.state is not ConfigEntryState.LOADED:
+            continue
+        specs = entry.runtime_data.source.statistic_specs(entry.runtime_data.data)
+        found = {
+            key: statistic_id(spec)
+            for spec in specs
+            for key, suffix in (
+                (CONF_GRID_IMPORT, "_import_energy"),
+                (CONF_GRID_EXPORT, "_export_energy"),
+            )
+            if spec.key.endswith(suffix)
+        }
+        if CONF_GRID_IMPORT in found:
+            return found
+    return {}
 
 
 def _is_entity(value: Any) -> bool:
