@@ -722,9 +722,13 @@ class HomeSource(Source[HomeData]):
         """Every output from the earliest start its statistics need; those that need no
         intensity or price first, so an outage of those loses nothing else."""
         inputs = await self._async_inputs(min(starts.values()), now)
+        # The outputs are pure functions of what was read: computed in the executor, the loop
+        # is not held for a year of hours (tens of ms each).
+        off_loop = self._hass().async_add_executor_job
         specs = {output.key: (output, self._spec(output)) for output in self.outputs()}
         if "consumption" in specs:
-            yield HistorySeries(spec=specs["consumption"][1], hours=home_consumption(inputs))
+            hours = await off_loop(home_consumption, inputs)
+            yield HistorySeries(spec=specs["consumption"][1], hours=hours)
         needed = sorted(
             {
                 *inputs.grid_hours(),
@@ -733,25 +737,26 @@ class HomeSource(Source[HomeData]):
         )
         if any(output.kind == "co2" for output, _spec in specs.values()):
             await self._async_fill_intensity(needed, now)
-            grams = hourly_means(
-                ((at, at + HALF_HOUR, value) for at, value in sorted(self._intensities().items())),
-                needed,
-            )
-            for key, hours in footprints(inputs, grams).items():
+            points = [(at, at + HALF_HOUR, g) for at, g in sorted(self._intensities().items())]
+            grams = await off_loop(hourly_means, points, needed)
+            for key, hours in (await off_loop(footprints, inputs, grams)).items():
                 if key in specs:
                     yield HistorySeries(spec=specs[key][1], hours=hours)
             for battery in inputs.batteries:
                 if (found := specs.get(f"battery_co2_{battery.key}")) is not None:
-                    yield HistorySeries(spec=found[1], hours=battery_values(battery, grams, 1e-3))
+                    hours = await off_loop(battery_values, battery, grams, 1e-3)
+                    yield HistorySeries(spec=found[1], hours=hours)
         if self.priced:
             device_hours = {h for hours in inputs.devices.values() for h in hours}
             prices = await self._async_prices(sorted({*needed, *device_hours}), now)
             for battery in inputs.batteries:
                 if (found := specs.get(f"battery_value_{battery.key}")) is not None:
-                    yield HistorySeries(spec=found[1], hours=battery_values(battery, prices))
+                    hours = await off_loop(battery_values, battery, prices)
+                    yield HistorySeries(spec=found[1], hours=hours)
             for key, energy in inputs.devices.items():
                 if (found := specs.get(f"cost_{key}")) is not None:
-                    yield HistorySeries(spec=found[1], hours=device_costs(energy, prices))
+                    hours = await off_loop(device_costs, energy, prices)
+                    yield HistorySeries(spec=found[1], hours=hours)
         self._forget_before(now - KEEP_INTENSITY)
 
     def _forget_before(self, when: datetime) -> None:
@@ -769,17 +774,9 @@ class HomeSource(Source[HomeData]):
         exports = stat_list(self.options.get(CONF_GRID_EXPORT))
         lists = {key: stat_list(self.options.get(key)) for key in LIST_STATISTICS}
         wanted = {*imports, *exports, *(s for ids in lists.values() for s in ids)}
-        rows: dict[str, list[Any]] = await get_instance(hass).async_add_executor_job(
-            statistics_during_period,
-            hass,
-            since,
-            None,
-            wanted,
-            "hour",
-            {"energy": UnitOfEnergy.KILO_WATT_HOUR},
-            {"change"},
+        changes = await get_instance(hass).async_add_executor_job(
+            _read_changes, hass, since, wanted
         )
-        changes = {stat: _hourly(rows.get(stat, [])) for stat in wanted}
         # The grid meters decide how far the home goes: an hour is computed once import and
         # export have it. Solar and battery statistics may skip hours (a plant's night) and are
         # counted as nothing where they have no row; one that comes late is taken in when the
@@ -845,7 +842,8 @@ class HomeSource(Source[HomeData]):
             rates = await fetch(data, start, end, None, now)
         else:
             rates = source.rates_between(data, start, end, None)
-        return hourly_means(((r.start, r.end, r.value) for r in rates or ()), hours)
+        points = [(r.start, r.end, r.value) for r in rates or ()]
+        return await self._hass().async_add_executor_job(hourly_means, points, hours)
 
     def _tariff_entry(self) -> Any:
         """The chosen tariff's entry while it is loaded (its source holds the rates)."""
@@ -881,6 +879,16 @@ def _half_hours(start: datetime, end: datetime) -> Iterable[datetime]:
     while at < end:
         yield at
         at += HALF_HOUR
+
+
+def _read_changes(
+    hass: HomeAssistant, since: datetime, wanted: set[str]
+) -> dict[str, dict[datetime, float]]:
+    """Every statistic's hourly changes from ``since`` (kWh): in the recorder's executor."""
+    rows: dict[str, list[Any]] = statistics_during_period(
+        hass, since, None, wanted, "hour", {"energy": UnitOfEnergy.KILO_WATT_HOUR}, {"change"}
+    )
+    return {stat: _hourly(rows.get(stat, [])) for stat in wanted}
 
 
 def _hourly(rows: Sequence[Mapping[str, Any]]) -> dict[datetime, float]:
