@@ -22,6 +22,13 @@ for some tracker and export products (the account still lists the tariff):
     GET    /_admin/octopus/unpublished-tariffs            {"tariffs": [...]}
     PUT    /_admin/octopus/unpublished-tariffs/{tariff}   its rates answer 404 from now on
     DELETE /_admin/octopus/unpublished-tariffs/{tariff}   published again
+
+Another makes a meter point answer no readings at all (an export meter that never reports,
+real for some SMETS1 export meters): its consumption is an empty page.
+
+    GET    /_admin/octopus/silent-meters                  {"points": [...], "asked_from": [...]}
+    PUT    /_admin/octopus/silent-meters/{point}          no readings from now on
+    DELETE /_admin/octopus/silent-meters/{point}          readings again
 """
 
 from __future__ import annotations
@@ -95,6 +102,11 @@ name in it is UNVERIFIED); the unknown tracker products answer `Not found.`."""
 UNPUBLISHED: Final = web.AppKey("octopus_unpublished_tariffs", set[str])
 """Tariff codes whose rates answer 404 (on the root app; see `add_admin_routes`)."""
 ADMIN_UNPUBLISHED: Final = "/_admin/octopus/unpublished-tariffs"
+SILENT: Final = web.AppKey("octopus_silent_meters", set[str])
+"""Meter points whose consumption answers no readings (on the root app)."""
+SILENT_ASKED: Final = web.AppKey("octopus_silent_asked", list[str])
+"""The `period_from` of every consumption request to a silent meter, in order."""
+ADMIN_SILENT: Final = "/_admin/octopus/silent-meters"
 NO_CREDENTIALS: Final = "Authentication credentials were not provided."
 BAD_CREDENTIALS: Final = "Incorrect authentication credentials."
 """DRF's stock messages: the real API is Django REST framework (exact wording UNVERIFIED)."""
@@ -1064,6 +1076,9 @@ class _Handlers:
         if period_to is not None:
             end = min(end, _ceil_slot(period_to))
         count = max(0, int((end - first) / SLOT))
+        if spec.point in request.config_dict.get(SILENT, set()):
+            count = 0
+            request.config_dict[SILENT_ASKED].append(request.query.get("period_from", ""))
 
         def fetch(offset: int, limit: int) -> list[JSONObject]:
             if order == "period":
@@ -1176,5 +1191,31 @@ def add_admin_routes(app: web.Application, state: SandboxState) -> None:
             web.get(ADMIN_UNPUBLISHED, show),
             web.put(f"{ADMIN_UNPUBLISHED}/{{tariff}}", unpublish),
             web.delete(f"{ADMIN_UNPUBLISHED}/{{tariff}}", publish),
+        ]
+    )
+    silent: set[str] = set()
+    asked: list[str] = []
+    app[SILENT] = silent
+    app[SILENT_ASKED] = asked
+
+    def silent_listing() -> web.Response:
+        return json_response({"points": sorted(silent), "asked_from": list(asked)})
+
+    async def show_silent(request: web.Request) -> web.Response:
+        return silent_listing()
+
+    async def silence(request: web.Request) -> web.Response:
+        silent.add(request.match_info["point"].strip())
+        return silent_listing()
+
+    async def unsilence(request: web.Request) -> web.Response:
+        silent.discard(request.match_info["point"].strip())
+        return silent_listing()
+
+    app.router.add_routes(
+        [
+            web.get(ADMIN_SILENT, show_silent),
+            web.put(f"{ADMIN_SILENT}/{{point}}", silence),
+            web.delete(f"{ADMIN_SILENT}/{{point}}", unsilence),
         ]
     )

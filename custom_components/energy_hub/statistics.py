@@ -2,8 +2,12 @@
 
 Each statistic is external (``energy_hub:<key>``), hourly, with a running ``sum``. A run:
 1. reads the last stored hour of every statistic the source declares;
-2. asks the source for history from the earliest of those minus ``REWRITE`` (late corrections
-   land), or from its horizon when nothing is stored yet;
+2. asks the source for history from each statistic's own start: its last stored hour minus
+   ``REWRITE`` (late corrections land), or the horizon when nothing is stored yet; a statistic
+   that had nothing to store from the horizon (an export meter that never reports) is
+   remembered (``empty``, kept by the coordinator across restarts) and asked again only from
+   ``REWRITE`` before that check, and from the horizon once per ``EMPTY_RECHECK``, so it does
+   not pull every run back to the horizon;
 3. for each series, takes the stored sum just before the series' first hour and rewrites every
    hour from there with a continuous running sum, in chunks, at their true times.
 Rows are upserted by hour, so a run that is interrupted and run again writes nothing twice and
@@ -46,6 +50,8 @@ HOUR = timedelta(hours=1)
 _NUMBER = re.compile(r"\d{4,}")
 #: Always rewrite this much before the last stored hour: vendors correct recent data.
 REWRITE = timedelta(days=7)
+#: A statistic that had nothing to store is asked from the horizon again this often.
+EMPTY_RECHECK = timedelta(days=7)
 #: Rows per recorder job.
 CHUNK = 24 * 31
 #: How far back to look for the sum before a rewrite: nearly always the first window.
@@ -172,23 +178,36 @@ async def async_update_statistics(
     now: datetime,
     *,
     rebuild_from: datetime | None = None,
+    empty: dict[str, datetime] | None = None,
 ) -> dict[str, int]:
     """One run for a source: fetch what is not stored yet (plus the rewrite window), write it.
 
-    ``rebuild_from`` rewrites everything from that hour instead. Returns hours written per
-    statistic id. Raises the api errors of the source's history fetch.
+    ``rebuild_from`` rewrites everything from that hour instead. ``empty`` (spec key: when it
+    was last asked from the horizon and had nothing to store) is read and updated in place.
+    Returns hours written per statistic id. Raises the api errors of the source's history
+    fetch.
     """
     specs = source.statistic_specs(data)
     if not specs:
         return {}
+    empty = {} if empty is None else empty
     horizon = floor_hour(now - source.history_horizon)
     starts: dict[str, datetime] = {}
+    unstored: set[str] = set()
     for spec in specs:
         if rebuild_from is not None:
             starts[spec.key] = max(floor_hour(rebuild_from), horizon)
+            continue
+        last = await async_last_stored(hass, statistic_id(spec))
+        if last is not None:
+            starts[spec.key] = max(last.start + HOUR - REWRITE, horizon)
+            continue
+        unstored.add(spec.key)
+        checked = empty.get(spec.key)
+        if checked is not None and now - checked < EMPTY_RECHECK:
+            starts[spec.key] = max(floor_hour(checked) - REWRITE, horizon)
         else:
-            last = await async_last_stored(hass, statistic_id(spec))
-            starts[spec.key] = max(last.start + HOUR - REWRITE, horizon) if last else horizon
+            starts[spec.key] = horizon
     written: dict[str, int] = {}
     async for one in source.async_history_from(data, starts, now):
         since = starts.get(one.spec.key, min(starts.values()))
@@ -196,4 +215,14 @@ async def async_update_statistics(
             spec=one.spec, hours={h: v for h, v in one.hours.items() if h >= since}
         )
         written[statistic_id(one.spec)] = await async_write_series(hass, kept)
+    if rebuild_from is None:
+        for key in list(empty):
+            if key not in unstored:
+                del empty[key]  # stored rows now, or no longer declared
+    held_back = source.history_held_back(data)
+    for spec in specs:
+        if written.get(statistic_id(spec)) or spec.key in held_back:
+            empty.pop(spec.key, None)
+        elif spec.key in unstored and starts[spec.key] == horizon:
+            empty[spec.key] = now
     return written

@@ -483,6 +483,11 @@ class Source[DataT](ABC):
         """When to look for new history next; None when the source has none."""
         return None
 
+    def history_held_back(self, data: DataT) -> set[str]:
+        """Statistics (spec keys) left unwritten on purpose until something else comes (money
+        waiting for a tariff's rates): never taken for statistics with nothing to store."""
+        return set()
+
     # --- state kept across restarts (counters that integrate power, say) ------------------
     def persist(self) -> Mapping[str, Any] | None:
         """JSON-serialisable state to keep across restarts; None when there is none.

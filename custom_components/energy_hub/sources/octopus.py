@@ -940,6 +940,14 @@ class OctopusSource(Source[OctopusData]):
             )
         return out
 
+    def history_held_back(self, data: OctopusData) -> set[str]:
+        """The money statistics of meters with a tariff whose rates are not published."""
+        return {
+            self._specs(meter)[-1].key
+            for meter in data.meters
+            if any(a.tariff_code in self._missing for a in meter.point.agreements)
+        }
+
     def next_history(self, now: datetime) -> datetime | None:
         """After the next UK day has ended and been published; back off while nothing comes."""
         if self._history_misses:
