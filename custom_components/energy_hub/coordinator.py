@@ -32,9 +32,13 @@ MIN_INTERVAL = timedelta(seconds=30)
 #: After a failure, wait this long, doubling per failure up to BACKOFF_MAX.
 BACKOFF_START = timedelta(minutes=1)
 BACKOFF_MAX = timedelta(minutes=30)
-#: A source's persisted state is written this long after an update (coalesces writes).
-SAVE_DELAY = 60.0
+#: A changed persisted state is written this long after the first change (at most one write
+#: per period: many systems run on SD cards), and at stop and unload.
+SAVE_DELAY = 15 * 60.0
 STORE_VERSION = 1
+#: The key, in the entry's stored state, of the statistics that had nothing to store (the
+#: rest is the source's own).
+EMPTY_STATISTICS = "energy_hub_empty_statistics"
 
 type EnergyHubConfigEntry = ConfigEntry[EnergyHubCoordinator[Any]]
 
@@ -101,21 +105,58 @@ class EnergyHubCoordinator[DataT](DataUpdateCoordinator[DataT]):
         self._statistic_keys: set[str] | None = None
         self._new_statistics = False
         self._store = state_store(hass, entry.entry_id)
+        #: Statistics (spec key) that had nothing to store, and when they were last asked
+        #: from the horizon (see :func:`async_update_statistics`).
+        self.empty_statistics: dict[str, datetime] = {}
+        #: What was last loaded or written, and whether a write is scheduled.
+        self._saved: dict[str, Any] | None = None
+        self._save_scheduled = False
 
     # --- state kept across restarts ------------------------------------------------------
     async def async_restore(self) -> None:
         """Give the source back what it persisted before a restart (before the first update)."""
         stored = await self._store.async_load()
-        if isinstance(stored, dict):
-            self.source.restore(stored)
+        if not isinstance(stored, dict):
+            return
+        self._saved = stored
+        own = dict(stored)
+        empty = own.pop(EMPTY_STATISTICS, None)
+        if isinstance(empty, dict):
+            for key, when in empty.items():
+                if isinstance(when, str) and (parsed := dt_util.parse_datetime(when)):
+                    self.empty_statistics[str(key)] = parsed
+        if own:
+            self.source.restore(own)
 
-    def _persisted(self) -> dict[str, Any]:
-        return dict(self.source.persist() or {})
+    def _persisted(self) -> dict[str, Any] | None:
+        """The source's state and the empty statistics; None when there is neither."""
+        state = self.source.persist()
+        if state is None and not self.empty_statistics:
+            return None
+        out = dict(state or {})
+        if self.empty_statistics:
+            out[EMPTY_STATISTICS] = {
+                key: when.isoformat() for key, when in self.empty_statistics.items()
+            }
+        return out
+
+    def _to_save(self) -> dict[str, Any]:
+        """The state the scheduled write writes (taken when it runs)."""
+        self._save_scheduled = False
+        self._saved = self._persisted() or {}
+        return self._saved
 
     @callback
     def _async_schedule_save(self) -> None:
-        if self.source.persist() is not None:
-            self._store.async_delay_save(self._persisted, SAVE_DELAY)
+        """One write ``SAVE_DELAY`` after the state first differs from what is stored: no
+        timer while nothing changed, none moved by later updates."""
+        if self._save_scheduled:
+            return
+        state = self._persisted()
+        if state is None or state == self._saved:
+            return
+        self._save_scheduled = True
+        self._store.async_delay_save(self._to_save, SAVE_DELAY)
 
     @override
     async def _async_update_data(self) -> DataT:
@@ -350,8 +391,14 @@ class EnergyHubCoordinator[DataT](DataUpdateCoordinator[DataT]):
 
     async def _async_run_history(self, now: datetime, rebuild_from: datetime | None) -> None:
         self.history_written = await async_update_statistics(
-            self.hass, self.source, self.data, now, rebuild_from=rebuild_from
+            self.hass,
+            self.source,
+            self.data,
+            now,
+            rebuild_from=rebuild_from,
+            empty=self.empty_statistics,
         )
+        self._async_schedule_save()
         # History can change readings (the latest consumption reading, say) and what the
         # source reports as needing repair (a tariff found missing).
         if self.source.refresh_after_history:
@@ -396,6 +443,9 @@ class EnergyHubCoordinator[DataT](DataUpdateCoordinator[DataT]):
             if unsub:
                 unsub()
         self._unsub_tick = self._unsub_history = None
-        if (state := self.source.persist()) is not None:
-            await self._store.async_save(dict(state))
+        state = self._persisted()
+        if state is not None and (state != self._saved or self._save_scheduled):
+            self._save_scheduled = False
+            self._saved = state
+            await self._store.async_save(state)
         await super().async_shutdown()
