@@ -268,16 +268,20 @@ def _source(page: Page, kind: str) -> dict[str, Any]:
 def test_settings_dashboards_energy_opens_the_configuration(
     stack: Stack, yesterday: dict[str, float], light: tuple[Page, PageLog]
 ) -> None:
-    """Settings > Dashboards lists Energy; with nothing configured yet it leads to the
-    Energy configuration, whose Electricity grid card offers grid connections and Electricity
-    Maps (Home Assistant's carbon integration, formerly CO2 Signal)."""
+    """Settings > Dashboards lists Energy; with nothing configured yet it opens a step-by-step
+    setup, and its Edit dashboard button the Energy configuration, whose Electricity grid card
+    offers grid connections and Electricity Maps (Home Assistant's carbon integration, formerly
+    CO2 Signal)."""
     page, log = light
     page.goto(f"{stack.url}/config/dashboard")
     wait_for_frontend(page)
     page.get_by_role("link", name="Dashboards").first.click()
     page.get_by_text("Energy", exact=True).last.click()
-    expect(page).to_have_url(re.compile(r"/(config/)?energy"))
-    _open_settings(page, stack)
+    expect(page).to_have_url(re.compile(r"/energy/setup$"))
+    expect(page.get_by_role("button", name="Add grid connection")).to_be_visible()
+    page.get_by_role("button", name="Edit dashboard").click()
+    expect(page).to_have_url(re.compile(r"/config/energy"))
+    expect(page.get_by_role("button", name="Add grid connection")).to_be_visible()
     expect(page.get_by_text("Grid connections", exact=True)).to_be_visible()
     expect(page.get_by_role("button", name="Add Electricity Maps integration")).to_be_visible()
     for gone in ("Add consumption", "Add return", "CO2 Signal"):
