@@ -1,7 +1,7 @@
 """A year's Octopus backfill with an export meter that never reports: later days cost the
 normal daily requests and rewrite only the rewrite window, before and after a restart."""
 
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -10,10 +10,13 @@ from homeassistant.core import HomeAssistant
 import pytest
 
 from custom_components.energy_hub import statistics
+from custom_components.energy_hub.sources.base import HistorySeries
+from custom_components.energy_hub.statistics import async_update_statistics, statistic_id
 import sandbox.octopus as sb
 
 from .conftest import Sandbox, advance, sandbox_requests, setup_integration
 from .entries import octopus_entry
+from .test_statistics import COST, SPEC, T0, FakeSource
 
 START = datetime(2026, 6, 10, 11, 5, tzinfo=UTC)
 HOUR = timedelta(hours=1)
@@ -83,3 +86,41 @@ async def test_an_export_meter_without_readings_costs_no_refetch(
     asked = await _asked_from(sandbox)
     assert len(asked) == 6  # each daily run, the one at the restart and the next day's
     assert all(when >= START - timedelta(days=8) for when in asked[1:]), asked
+
+
+class _NoCost(FakeSource):
+    """The base class's single fetch, with a cost statistic that never has a row."""
+
+    async def async_history(  # type: ignore[override]
+        self, data: Any, since: datetime, now: datetime
+    ) -> AsyncIterator[HistorySeries]:
+        self.asked.append(since)
+        hours = {h: v for h, v in self.values.items() if since <= h < now}
+        yield HistorySeries(spec=SPEC, hours=hours)
+        yield HistorySeries(spec=COST, hours={})
+
+
+async def test_an_empty_statistic_does_not_hold_the_others_at_the_horizon(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory
+) -> None:
+    """Sources fetched in one go (XOLTA, Aretas: the base ``async_history_from``): a statistic
+    with nothing to store pulls the fetch back to the horizon once, then to a week before
+    that check, and to the horizon again a week later."""
+    source = _NoCost()
+    source.values = {T0 - timedelta(days=40) + i * HOUR: 0.5 for i in range(60 * 24)}
+    empty: dict[str, datetime] = {}
+    now = T0 + timedelta(days=10)
+    freezer.move_to(now)
+    written = await async_update_statistics(hass, source, None, now, empty=empty)  # type: ignore[arg-type]
+    assert written == {statistic_id(SPEC): 720, statistic_id(COST): 0}
+    assert empty == {COST.key: now}
+    for day in range(1, 8):
+        later = now + timedelta(days=day)
+        freezer.move_to(later)
+        written = await async_update_statistics(hass, source, None, later, empty=empty)  # type: ignore[arg-type]
+        if day < 7:
+            assert source.asked[-1] == now - timedelta(days=7), day
+            assert written[statistic_id(SPEC)] == 7 * 24 + 24, day
+        else:  # a week on: the horizon again, once
+            assert source.asked[-1] == later - timedelta(days=30)
+    assert empty == {COST.key: now + timedelta(days=7)}

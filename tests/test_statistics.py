@@ -36,6 +36,7 @@ class FakeSource:
     history_horizon = timedelta(days=30)
     #: The base class's: one fetch from the earliest statistic's start.
     async_history_from = Source.async_history_from
+    history_held_back = Source.history_held_back
 
     def __init__(self) -> None:
         self.values: dict[datetime, float] = {}
