@@ -2,9 +2,10 @@
 every 15 minutes, and no timer that wakes to find nothing due."""
 
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import timedelta
 from typing import Any
+from unittest.mock import patch
 
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.core import HomeAssistant
@@ -37,8 +38,11 @@ def fires(hass: HomeAssistant, monkeypatch: pytest.MonkeyPatch) -> Counter[str]:
 
 
 @pytest.fixture
-def writes(monkeypatch: pytest.MonkeyPatch) -> Counter[str]:
-    """Storage files written (``<key>``) and delayed writes asked for (``delay <key>``)."""
+def writes(hass: HomeAssistant) -> Iterator[Counter[str]]:
+    """Storage files written (``<key>``) and delayed writes asked for (``delay <key>``).
+
+    Patched over the test harness's own storage mock, and undone before it is (after
+    ``hass``)."""
     written: Counter[str] = Counter()
     write = Store._async_write_data
     delay_save = Store.async_delay_save
@@ -51,9 +55,11 @@ def writes(monkeypatch: pytest.MonkeyPatch) -> Counter[str]:
         written[f"delay {self.key}"] += 1
         delay_save(self, data_func, delay)
 
-    monkeypatch.setattr(Store, "_async_write_data", counting)
-    monkeypatch.setattr(Store, "async_delay_save", asking)
-    return written
+    with (
+        patch.object(Store, "_async_write_data", counting),
+        patch.object(Store, "async_delay_save", asking),
+    ):
+        yield written
 
 
 async def test_a_day_of_xolta_wakes_once_a_minute(
