@@ -23,7 +23,6 @@ from .entity_registry_dump import (
     every_entity_enabled,
 )
 
-
 #: Entities added on purpose since the fixture was written: new entities may come, but each
 #: one is named here, so that none appears (or changes an id) by accident.
 ADDED: dict[str, set[str]] = {
