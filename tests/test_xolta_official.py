@@ -127,6 +127,8 @@ async def test_flow_official_api_one_and_two_sites(hass: HomeAssistant, sandbox:
     result = await hass.config_entries.flow.async_configure(flow_id, {"site_id": SITE})
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "xolta_already_configured"
+    # The entry's first history run ends before the recorder stops with the test.
+    await hass.async_block_till_done(wait_background_tasks=True)
 
 
 async def test_flow_sign_in_needs_a_username(hass: HomeAssistant, sandbox: Sandbox) -> None:
