@@ -559,6 +559,8 @@ async def test_charge_battery_in_best_window(
     counts = (await sandbox_requests(sandbox, "xolta"))["paths"]
     assert counts[XOLTA_COMMAND] == len(charging) - len(before) + 1
     # Since the start: one status at each minute's update of the charge, one fresh status
-    # confirming the return, one at the update after the window.
-    assert counts[XOLTA_STATUS] == statuses + minute + 1 + 1
+    # confirming the return, one at the update after the window; plus one when the return
+    # and a minute's update fall on the same instant and the update runs first (an ordering
+    # the test cannot fix: both are due at that minute).
     await _stop_automations(hass)
+    assert statuses + minute + 1 + 1 <= counts[XOLTA_STATUS] <= statuses + minute + 1 + 2
