@@ -133,3 +133,15 @@ def tariff_entry(bands: str, name: str = "Flux import") -> MockConfigEntry:
         data={"source": "tariff", "name": name, "direction": "import", "currency": "GBP"},
         options={"bands": bands},
     )
+
+
+def regional_carbon_entry(region_id: int = 12, postcode: str = "BS16") -> MockConfigEntry:
+    """A Carbon Intensity entry for one region (South England by default), as the flow makes
+    it from a postcode."""
+    return MockConfigEntry(
+        domain=DOMAIN,
+        title="South England",
+        unique_id=f"carbon_intensity_region_{region_id}",
+        data={"source": "carbon_intensity", "postcode": postcode, "region_id": region_id},
+        options={"window_hours": 3},
+    )

@@ -37,7 +37,7 @@ from custom_components.energy_hub.const import DOMAIN
 import sandbox.octopus as sb_octopus
 
 from .conftest import Sandbox, advance, setup_integration, start_flow, state_of
-from .entries import octopus_entry, tariff_entry
+from .entries import octopus_entry, regional_carbon_entry, tariff_entry
 
 HOUR = timedelta(hours=1)
 HALF = timedelta(minutes=30)
@@ -261,13 +261,7 @@ async def test_carbon_footprint_of_import_export_and_solar(
     freezer.move_to(NOW)
     series = inputs()
     await import_statistics(hass, series)
-    carbon = MockConfigEntry(
-        domain=DOMAIN,
-        title="South England",
-        unique_id="carbon_intensity_region_12",
-        data={"source": "carbon_intensity", "postcode": "BS16", "region_id": 12},
-        options={"window_hours": 3},
-    )
+    carbon = regional_carbon_entry()
     carbon.add_to_hass(hass)
     with patch(
         "custom_components.energy_hub.api.carbon_intensity.CarbonIntensityClient.intensity_history",
@@ -302,13 +296,7 @@ async def test_carbon_footprint_of_import_export_and_solar(
 async def test_flow_defaults_from_the_energy_dashboard(hass: HomeAssistant) -> None:
     """The form offers what the Energy dashboard names and the Carbon Intensity entry; the
     user only confirms."""
-    carbon = MockConfigEntry(
-        domain=DOMAIN,
-        title="South England",
-        unique_id="carbon_intensity_region_12",
-        data={"source": "carbon_intensity", "postcode": "BS16", "region_id": 12},
-        options={"window_hours": 3},
-    )
+    carbon = regional_carbon_entry()
     carbon.add_to_hass(hass)
     manager = await async_get_manager(hass)
     await manager.async_update(
@@ -438,13 +426,7 @@ async def test_live_home_power_and_emissions_rate(
     emissions rate = grid import power x the current half-hour's intensity; both follow the
     power sensors as they change (no request); unknown while a sensor is."""
     freezer.move_to(NOW)
-    carbon = MockConfigEntry(
-        domain=DOMAIN,
-        title="South England",
-        unique_id="carbon_intensity_region_12",
-        data={"source": "carbon_intensity", "postcode": "BS16", "region_id": 12},
-        options={"window_hours": 3},
-    )
+    carbon = regional_carbon_entry()
     carbon.add_to_hass(hass)
     hass.states.async_set("sensor.grid_power", "1200", {"unit_of_measurement": "W"})
     hass.states.async_set("sensor.pv_power", "0.8", {"unit_of_measurement": "kW"})

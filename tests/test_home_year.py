@@ -25,7 +25,7 @@ import sandbox.carbon_intensity as sb_carbon
 import sandbox.octopus as sb
 
 from .conftest import Sandbox, advance, setup_integration
-from .entries import octopus_entry
+from .entries import octopus_entry, regional_carbon_entry
 
 UK = ZoneInfo("Europe/London")
 HOUR = timedelta(hours=1)
@@ -82,16 +82,6 @@ def truth_price(hour: datetime) -> float:
     return sum(p for p in pence if p is not None) / 2 / 100
 
 
-def carbon_entry() -> MockConfigEntry:
-    return MockConfigEntry(
-        domain=DOMAIN,
-        title="South England",
-        unique_id=f"carbon_intensity_region_{REGION}",
-        data={"source": "carbon_intensity", "postcode": "BS16", "region_id": REGION},
-        options={"window_hours": 3},
-    )
-
-
 def home_entry(carbon: str, tariff: str) -> MockConfigEntry:
     return MockConfigEntry(
         domain=DOMAIN,
@@ -138,7 +128,7 @@ async def test_a_year_of_home_outputs_from_the_sandbox(
     asked again) and rewrites nothing it should not."""
     await hass.config.async_set_time_zone("Europe/London")
     octopus = await setup_integration(hass, octopus_entry(days=365, title="Octopus"))
-    carbon = await setup_integration(hass, carbon_entry())
+    carbon = await setup_integration(hass, regional_carbon_entry(REGION))
     # An hour the Carbon Intensity API has no data for (an outage): a gap in the footprint.
     response = await sandbox.put(
         f"/_admin/carbon-intensity/gaps/{GAP:%Y-%m-%dT%H:%MZ}/{GAP + HOUR:%Y-%m-%dT%H:%MZ}"
