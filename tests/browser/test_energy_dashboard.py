@@ -374,9 +374,9 @@ def test_solar_from_hoymiles_and_battery_from_xolta(
     page.get_by_role("button", name="Add solar production").click()
     dialog = _dialog(page, "dialog-energy-solar-settings")
     assert _labels(dialog) == ["Solar production energy", "Solar production power"]
-    # The plant's statistic (a year of hourly history) is named as its live PV energy sensor
-    # (which has history only from the day the entry was added): searching "Energy Hub" lists
-    # Energy Hub's statistics apart from the entities.
+    # The plant's statistic (a year of hourly history, named "... PV energy (hourly history)",
+    # unlike its live sensor, whose history starts the day the entry was added): searching
+    # "Energy Hub" lists Energy Hub's statistics apart from the entities.
     _pick(page, dialog, "Solar production energy", "Energy Hub", names[SOLAR])
     _pick(page, dialog, "Solar production power", "Balcony Row", "PV power")
     _has_value(dialog, "Solar production energy", SOLAR)

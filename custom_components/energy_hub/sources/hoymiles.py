@@ -757,7 +757,9 @@ class HoymilesSource(Source[HoymilesData]):
         return [
             StatisticSpec(
                 key=f"{KEY}_{pid}_pv_energy",
-                name=f"Hoymiles {plant.name} PV energy",
+                # Not the live sensor's name: a picker searched by the plant's name would
+                # list only the sensor, which lacks the backfilled year.
+                name=f"Hoymiles {plant.name} PV energy (hourly history)",
                 unit="kWh",
                 unit_class="energy",
             )
