@@ -40,7 +40,7 @@ The constants the public record does not confirm (API scope, redirect URI, respo
 
 import asyncio
 import base64
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 import hashlib
@@ -243,6 +243,39 @@ def _parse_status(record: Mapping[str, Any]) -> XoltaStatus:
     )
 
 
+async def collect_summaries(
+    fetch: Callable[[datetime, datetime], Awaitable[Any]],
+    start: datetime,
+    end: datetime,
+    resolution_min: int,
+    *,
+    strict: bool,
+) -> list[XoltaInterval]:
+    """``GetDataSummary`` over ``(start, end]`` in windows of :data:`SUMMARY_WINDOW` (``fetch``
+    asks for one window, whichever API), each bucket once, sorted by time. ``strict``: a
+    ``telemetry`` that is not a list is an error (else it counts as no data)."""
+    duration = timedelta(minutes=resolution_min)
+    by_end: dict[datetime, XoltaInterval] = {}
+    window_start = start
+    while window_start < end:
+        window_end = min(end, window_start + SUMMARY_WINDOW)
+        body = await fetch(window_start, window_end)
+        telemetry = body.get("telemetry") if isinstance(body, Mapping) else None
+        if telemetry is None:
+            telemetry = []
+        if not isinstance(telemetry, list):
+            if strict:
+                raise ApiResponseError("GetDataSummary: expected {'telemetry': [...]}")
+            telemetry = []
+        for record in telemetry:
+            if isinstance(record, Mapping):
+                interval = _parse_interval(record, duration)
+                if interval is not None:
+                    by_end[interval.end] = interval
+        window_start = window_end
+    return [by_end[key] for key in sorted(by_end)]
+
+
 def _parse_interval(record: Mapping[str, Any], duration: timedelta) -> XoltaInterval | None:
     end = _time(record.get("utcEndTime"))
     if end is None:
@@ -432,12 +465,9 @@ class XoltaClient(JsonApiClient):
             raise ValueError("resolution_min must be positive")
         if start.tzinfo is None or end.tzinfo is None:
             raise ValueError("start and end must be aware datetimes")
-        duration = timedelta(minutes=resolution_min)
-        by_end: dict[datetime, XoltaInterval] = {}
-        window_start = start
-        while window_start < end:
-            window_end = min(end, window_start + SUMMARY_WINDOW)
-            body = await self._get(
+
+        async def window(window_start: datetime, window_end: datetime) -> Any:
+            return await self._get(
                 "/GetDataSummary",
                 {
                     "siteId": site_id,
@@ -447,18 +477,8 @@ class XoltaClient(JsonApiClient):
                     "resolutionMin": resolution_min,
                 },
             )
-            telemetry = body.get("telemetry") if isinstance(body, Mapping) else None
-            if telemetry is None:
-                telemetry = []
-            if not isinstance(telemetry, list):
-                raise ApiResponseError("GetDataSummary: expected {'telemetry': [...]}")
-            for record in telemetry:
-                if isinstance(record, Mapping):
-                    interval = _parse_interval(record, duration)
-                    if interval is not None:
-                        by_end[interval.end] = interval
-            window_start = window_end
-        return [by_end[key] for key in sorted(by_end)]
+
+        return await collect_summaries(window, start, end, resolution_min, strict=True)
 
     # --- data requests ---------------------------------------------------------------------
 

@@ -36,7 +36,7 @@ Powers are returned in W; signs are Energy Hub's (battery + discharging, grid + 
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 import logging
 import time
 from typing import Any, Final
@@ -48,12 +48,11 @@ from .http import DEFAULT_TIMEOUT, JsonApiClient
 from .parse import iso_time as _time, number as _number, text_or_id as _text
 from .xolta import (
     DEFAULT_RESOLUTION_MIN,
-    SUMMARY_WINDOW,
     TENANT_ID,
     XoltaInterval,
     XoltaSite,
     XoltaStatus,
-    _parse_interval,
+    collect_summaries,
     format_time,
 )
 
@@ -269,12 +268,9 @@ class XoltaOfficialClient(JsonApiClient):
             if device is None:
                 return []
             device_id = device.device_id
-        duration = timedelta(minutes=resolution_min)
-        by_end: dict[datetime, XoltaInterval] = {}
-        window_start = start
-        while window_start < end:
-            window_end = min(end, window_start + SUMMARY_WINDOW)
-            body = await self._call(
+
+        async def window(window_start: datetime, window_end: datetime) -> Any:
+            return await self._call(
                 "GET",
                 "/GetDataSummary",
                 params={
@@ -288,16 +284,8 @@ class XoltaOfficialClient(JsonApiClient):
                 },
                 allow_empty=True,
             )
-            telemetry = body.get("telemetry") if isinstance(body, Mapping) else None
-            if not isinstance(telemetry, list):
-                telemetry = []
-            for record in telemetry:
-                if isinstance(record, Mapping):
-                    interval = _parse_interval(record, duration)
-                    if interval is not None:
-                        by_end[interval.end] = interval
-            window_start = window_end
-        return [by_end[key] for key in sorted(by_end)]
+
+        return await collect_summaries(window, start, end, resolution_min, strict=False)
 
     # --- commands --------------------------------------------------------------------------
 
